@@ -46,3 +46,16 @@ public protocol AttentionPolicy: AnyObject {
     func attend(layer: Int, queries: UnsafePointer<Float>, queryCount: Int,
                 kv: KVCacheView, output: UnsafeMutablePointer<Float>) throws
 }
+
+/// Sees each layer's residual stream around attention; Kascade's calibration uses it for the layer
+/// importance `imp(j) = 1 - cos(x_j, x_j + attn_out_j)` (SPEC 2.2).
+public protocol ResidualObserver: AnyObject {
+    /// - Parameters:
+    ///   - layer: layer index.
+    ///   - residual: `[T, width]` residual stream entering the layer (before attention's add).
+    ///   - attentionOutput: `[T, width]` what attention adds to it (after the output projection).
+    ///   - tokenCount: `T`.
+    ///   - width: model width.
+    func observe(layer: Int, residual: UnsafePointer<Float>, attentionOutput: UnsafePointer<Float>,
+                 tokenCount: Int, width: Int)
+}
