@@ -54,9 +54,19 @@ final class MatmulGroup: @unchecked Sendable {
                 let task = tasks[ti]
                 let row0 = (tile - tileStart[ti]) * MatmulGroup.tileRows
                 let n = min(MatmulGroup.tileRows, task.weight.rows - row0)
-                task.weight.dequantizeRows(row0, count: n, into: buf)
-                MatmulKernels.tile(w: buf, rows: n, cols: cols, x: input, xStride: inStride, tokens: tokens,
-                                   out: task.output + row0, outStride: task.outStride)
+                if tokens < 4 {
+                    // Few tokens: expand one row at a time so it stays in L1 between expansion and use.
+                    for r in row0..<(row0 + n) {
+                        task.weight.dequantizeRows(r, count: 1, into: buf)
+                        for t in 0..<tokens {
+                            task.output[t * task.outStride + r] = MatmulKernels.dot(buf, input + t * inStride, cols)
+                        }
+                    }
+                } else {
+                    task.weight.dequantizeRows(row0, count: n, into: buf)
+                    MatmulKernels.tile(w: buf, rows: n, cols: cols, x: input, xStride: inStride, tokens: tokens,
+                                       out: task.output + row0, outStride: task.outStride)
+                }
             }
         }
     }
