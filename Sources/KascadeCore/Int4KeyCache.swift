@@ -107,8 +107,7 @@ public final class Int4KeyCache {
             let high = SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: packed &>> 4))
             let q0 = UnsafeRawPointer(paddedQuery + block).loadUnaligned(as: SIMD8<Float>.self)
             let q1 = UnsafeRawPointer(paddedQuery + block + 8).loadUnaligned(as: SIMD8<Float>.self)
-            acc.addProduct(low, q0)
-            acc.addProduct(high, q1)
+            acc += low * q0 + high * q1
             block += 16
         }
         return zeros[slot] * querySum + scales[slot] * acc.sum()

@@ -77,16 +77,19 @@ public final class QuestAttention: AttentionPolicy {
         let chosen = chosenPages.reserve(H * keep), pos = positions.reserve(H * maxKeys)
         let row = rowScratch.reserve(H * maxKeys), counts = keysPerHead.reserve(H)
         let pageSize = self.pageSize
-        DispatchQueue.concurrentPerform(iterations: H) { h in
-            let g = geo.kvHead(ofQueryHead: h)
-            let q = queries + h * d
-            let count = QuestAttention.selectPositions(
-                query: q, table: table, kvHead: g, length: N, pagesToKeep: keep, pageSize: pageSize,
-                pageScores: scores + h * pages, pageOrder: order + h * pages,
-                chosenPages: chosen + h * keep, into: pos + h * maxKeys)
-            IndexedAttentionRow.attend(q: q, kv: kv, g: g, indices: pos + h * maxKeys, count: count,
-                                       scratch: row + h * maxKeys, out: output + h * d)
-            counts[h] = count
+        let workers = min(H, ProcessInfoCores.count)
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            for h in stride(from: w, to: H, by: workers) {
+                let g = geo.kvHead(ofQueryHead: h)
+                let q = queries + h * d
+                let count = QuestAttention.selectPositions(
+                    query: q, table: table, kvHead: g, length: N, pagesToKeep: keep, pageSize: pageSize,
+                    pageScores: scores + h * pages, pageOrder: order + h * pages,
+                    chosenPages: chosen + h * keep, into: pos + h * maxKeys)
+                IndexedAttentionRow.attend(q: q, kv: kv, g: g, indices: pos + h * maxKeys, count: count,
+                                           scratch: row + h * maxKeys, out: output + h * d)
+                counts[h] = count
+            }
         }
         var read = 0
         for h in 0..<H { read += counts[h] }

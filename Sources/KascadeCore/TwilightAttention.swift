@@ -121,37 +121,40 @@ public final class TwilightAttention: AttentionPolicy {
         let row = rowScratch.reserve(H * maxKeys), qpad = paddedQueries.reserve(H * max(padded, 1))
         let candidates = candidateCounts.reserve(H), kept = keptCounts.reserve(H)
         let pageSize = self.pageSize, topP = self.topP, scale = geo.scale
-        DispatchQueue.concurrentPerform(iterations: H) { h in
-            let g = geo.kvHead(ofQueryHead: h)
-            let q = queries + h * d
-            let p = pos + h * maxKeys, w = row + h * maxKeys
-            let count = QuestAttention.selectPositions(
-                query: q, table: table, kvHead: g, length: N, pagesToKeep: keep, pageSize: pageSize,
-                pageScores: scores + h * pages, pageOrder: order + h * pages,
-                chosenPages: chosen + h * keep, into: p)
-            var keptCount = count
-            if prune {
-                let qp = qpad + h * padded
-                var qSum: Float = 0
-                for i in 0..<d { qp[i] = q[i]; qSum += q[i] }
-                for i in d..<padded { qp[i] = 0 }
-                var m = -Float.infinity
-                for j in 0..<count {
-                    let s = cache.estimateDot(g, Int(p[j]), paddedQuery: qp, querySum: qSum) * scale
-                    w[j] = s
-                    m = max(m, s)
+        let workers = min(H, ProcessInfoCores.count)
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            for h in stride(from: w, to: H, by: workers) {
+                let g = geo.kvHead(ofQueryHead: h)
+                let q = queries + h * d
+                let p = pos + h * maxKeys, w = row + h * maxKeys
+                let count = QuestAttention.selectPositions(
+                    query: q, table: table, kvHead: g, length: N, pagesToKeep: keep, pageSize: pageSize,
+                    pageScores: scores + h * pages, pageOrder: order + h * pages,
+                    chosenPages: chosen + h * keep, into: p)
+                var keptCount = count
+                if prune {
+                    let qp = qpad + h * padded
+                    var qSum: Float = 0
+                    for i in 0..<d { qp[i] = q[i]; qSum += q[i] }
+                    for i in d..<padded { qp[i] = 0 }
+                    var m = -Float.infinity
+                    for j in 0..<count {
+                        let s = cache.estimateDot(g, Int(p[j]), paddedQuery: qp, querySum: qSum) * scale
+                        w[j] = s
+                        m = max(m, s)
+                    }
+                    for j in 0..<count { w[j] = (w[j] - m).exp }
+                    let theta = TwilightAttention.topPThreshold(weights: w, count: count, mass: topP)
+                    keptCount = 0
+                    for j in 0..<count where w[j] >= theta {
+                        p[keptCount] = p[j]
+                        keptCount += 1
+                    }
                 }
-                for j in 0..<count { w[j] = (w[j] - m).exp }
-                let theta = TwilightAttention.topPThreshold(weights: w, count: count, mass: topP)
-                keptCount = 0
-                for j in 0..<count where w[j] >= theta {
-                    p[keptCount] = p[j]
-                    keptCount += 1
-                }
+                IndexedAttentionRow.attend(q: q, kv: kv, g: g, indices: p, count: keptCount, scratch: w, out: output + h * d)
+                candidates[h] = count
+                kept[h] = keptCount
             }
-            IndexedAttentionRow.attend(q: q, kv: kv, g: g, indices: p, count: keptCount, scratch: w, out: output + h * d)
-            candidates[h] = count
-            kept[h] = keptCount
         }
         var read = 0, scored = 0
         if lastKeptKeys.count != H { lastKeptKeys = [Int](repeating: 0, count: H) }
@@ -180,17 +183,24 @@ public final class TwilightAttention: AttentionPolicy {
     public static func topPThreshold(weights: UnsafePointer<Float>, count: Int, mass: Float,
                                      iterations: Int = thresholdIterations) -> Float {
         guard count > 0 else { return 0 }
-        var total: Float = 0, top: Float = 0
-        for j in 0..<count {
-            total += weights[j]
-            top = max(top, weights[j])
-        }
-        let target = mass * total
+        var top: Float = 0
+        for j in 0..<count { top = max(top, weights[j]) }
         @inline(__always) func massAtLeast(_ theta: Float) -> Float {
-            var s: Float = 0
-            for j in 0..<count where weights[j] >= theta { s += weights[j] }
+            var acc = SIMD8<Float>()
+            var j = 0
+            while j + 8 <= count {
+                let w = UnsafeRawPointer(weights + j).loadUnaligned(as: SIMD8<Float>.self)
+                acc += w.replacing(with: 0, where: w .< theta)
+                j += 8
+            }
+            var s = acc.sum()
+            while j < count {
+                if weights[j] >= theta { s += weights[j] }
+                j += 1
+            }
             return s
         }
+        let target = mass * massAtLeast(0)
         if massAtLeast(top) >= target { return top }
         var lo: Float = 0, hi = top
         for _ in 0..<iterations {

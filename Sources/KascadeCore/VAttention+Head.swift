@@ -168,8 +168,9 @@ extension VAttention {
         var acc = SIMD8<Float>()
         var i = 0
         while i + 8 <= d {
-            acc.addProduct(UnsafeRawPointer(a + i).loadUnaligned(as: SIMD8<Float>.self),
-                           UnsafeRawPointer(b + i).loadUnaligned(as: SIMD8<Float>.self))
+            // `a * b + acc`, not `addProduct`: without FMA in the target the latter calls `fmaf` per lane.
+            acc += UnsafeRawPointer(a + i).loadUnaligned(as: SIMD8<Float>.self)
+                * UnsafeRawPointer(b + i).loadUnaligned(as: SIMD8<Float>.self)
             i += 8
         }
         var s = acc.sum()
@@ -184,7 +185,7 @@ extension VAttention {
         while i + 8 <= d {
             let yy = UnsafeRawPointer(y + i).loadUnaligned(as: SIMD8<Float>.self)
             let xx = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
-            UnsafeMutableRawPointer(y + i).storeBytes(of: yy.addingProduct(a, xx), as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(y + i).storeBytes(of: yy + a * xx, as: SIMD8<Float>.self)
             i += 8
         }
         while i < d { y[i] += a * x[i]; i += 1 }

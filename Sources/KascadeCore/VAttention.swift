@@ -134,11 +134,14 @@ public final class VAttention: AttentionPolicy {
         let f = floats.reserve(H * layout.floats), n = ints.reserve(H * layout.ints)
         let rec = records.reserve(H)
         let z = zScore
-        DispatchQueue.concurrentPerform(iterations: H) { h in
-            var rng = VAttentionRandom(seed: seed, stream: layer, h, N)
-            rec[h] = attendHead(q: queries + h * d, kv: kv, g: geo.kvHead(ofQueryHead: h), table: table,
-                                z: z, rng: &rng, layout: layout,
-                                floats: f + h * layout.floats, ints: n + h * layout.ints, out: output + h * d)
+        let workers = min(H, ProcessInfoCores.count)
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            for h in stride(from: w, to: H, by: workers) {
+                var rng = VAttentionRandom(seed: seed, stream: layer, h, N)
+                rec[h] = attendHead(q: queries + h * d, kv: kv, g: geo.kvHead(ofQueryHead: h), table: table,
+                                    z: z, rng: &rng, layout: layout,
+                                    floats: f + h * layout.floats, ints: n + h * layout.ints, out: output + h * d)
+            }
         }
         if lastSampleSizes.count != H { lastSampleSizes = [Int](repeating: 0, count: H) }
         var read = 0
