@@ -13,6 +13,9 @@ import Dispatch
 ///
 /// Quest is a decode method: a prefill chunk (`T > 1`) runs dense, as do the first `denseLayers`
 /// layers. Work is split over query heads across all cores; scratch grows only with `N`.
+///
+/// The page tables belong to one sequence: call `reset()` before the next one (a cache shorter than
+/// the table is also taken as a new sequence).
 public final class QuestAttention: AttentionPolicy {
     public let name = "quest"
     public private(set) var stats = AttentionStats()
@@ -145,7 +148,7 @@ public final class QuestAttention: AttentionPolicy {
     ///   - pageScores, pageOrder: scratch, one per page.
     ///   - chosenPages: scratch, `pagesToKeep` entries.
     ///   - positions: at least `min(length, pagesToKeep * pageSize)` entries, overwritten.
-    static func selectPositions(query: UnsafePointer<Float>, table: QuestPageTable, kvHead: Int,
+    public static func selectPositions(query: UnsafePointer<Float>, table: QuestPageTable, kvHead: Int,
                                 length: Int, pagesToKeep: Int, pageSize: Int,
                                 pageScores: UnsafeMutablePointer<Float>, pageOrder: UnsafeMutablePointer<Int32>,
                                 chosenPages: UnsafeMutablePointer<Int32>,

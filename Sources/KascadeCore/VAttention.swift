@@ -83,6 +83,7 @@ public final class VAttention: AttentionPolicy {
         self.delta = delta
         self.predictor = predictor
         self.seed = seed
+        zScore = VAttentionNormal.inverseCDF(1 - delta / 2)
     }
 
     /// Mean sample size `b` per query head and sparse decode step (0 before any).
@@ -92,7 +93,7 @@ public final class VAttention: AttentionPolicy {
     public var meanResidualSize: Double { sampledSteps > 0 ? Double(residualKeysTotal) / Double(sampledSteps) : 0 }
 
     /// `Phi^-1(1 - delta/2)`, the two-sided normal quantile of the bound.
-    public var zScore: Double { VAttentionNormal.inverseCDF(1 - delta / 2) }
+    public let zScore: Double
 
     /// Smallest `b` with `b >= (z * n_s * sigma / tau)^2`, clamped to `0 ... n_s` (`n_s` when `tau` is 0
     /// and `sigma` is not).

@@ -6,12 +6,14 @@ public struct VAttentionRandom: RandomNumberGenerator, Sendable {
     /// A generator starting from `seed`.
     public init(seed: UInt64) { state = seed }
 
-    /// A generator for one stream of a seed (for instance layer, head, position): the seed and each
-    /// part are mixed in turn, so distinct streams are independent and the result does not depend on
-    /// the order in which streams are used.
-    public init(seed: UInt64, stream parts: Int...) {
+    /// A generator for one stream of a seed, named by three integers (vAttention: layer, query head,
+    /// context length): the seed and each part are mixed in turn, so distinct streams are independent
+    /// and a stream does not depend on the order in which streams are used.
+    public init(seed: UInt64, stream a: Int, _ b: Int, _ c: Int) {
         var s = VAttentionRandom.mix(seed)
-        for p in parts { s = VAttentionRandom.mix(s ^ (UInt64(bitPattern: Int64(p)) &* 0x9E37_79B9_7F4A_7C15)) }
+        s = VAttentionRandom.mix(s ^ (UInt64(bitPattern: Int64(a)) &* 0x9E37_79B9_7F4A_7C15))
+        s = VAttentionRandom.mix(s ^ (UInt64(bitPattern: Int64(b)) &* 0x9E37_79B9_7F4A_7C15))
+        s = VAttentionRandom.mix(s ^ (UInt64(bitPattern: Int64(c)) &* 0x9E37_79B9_7F4A_7C15))
         state = s
     }
 
