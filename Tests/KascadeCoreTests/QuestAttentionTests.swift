@@ -119,4 +119,25 @@ struct QuestAttentionTests {
         let denseChunk = try fixture.run(DenseAttention(), layer: 5, queries: qs, count: 9, length: 500)
         #expect(PeerFixture.relativeError(chunk, denseChunk, headDim: 16) < 1e-5)
     }
+
+    @Test("per-layer state: interleaved layers decoding step by step equal a fresh instance each step")
+    func interleavedLayersMatchFresh() throws {
+        let shape = PeerShape(queryHeads: 6, kvHeads: 2, headDim: 16, length: 260)
+        let layers = [try PeerFixture(shape, seed: 51), try PeerFixture(shape, seed: 52)]
+        let budget = try Budget(fraction: 0.15, kMin: 8)
+        let incremental = QuestAttention(budget: budget)
+        let prompt = 150
+        for (i, f) in layers.enumerated() {
+            _ = try f.run(incremental, layer: 2 + i, queries: f.queries(prompt, seed: 1), count: prompt, length: prompt)
+        }
+        for n in (prompt + 1)...shape.length {
+            for (i, f) in layers.enumerated() {
+                let q = f.queries(1, seed: UInt64(n))
+                let got = try f.run(incremental, layer: 2 + i, queries: q, count: 1, length: n)
+                let want = try f.run(QuestAttention(budget: budget), layer: 2 + i, queries: q, count: 1, length: n)
+                #expect(got == want)
+            }
+        }
+        #expect(incremental.stats.readFraction < 0.5)
+    }
 }

@@ -157,4 +157,25 @@ struct TwilightAttentionTests {
         twilight.reset()
         #expect(twilight.keptSteps == 0 && twilight.stats.calls == 0)
     }
+
+    @Test("per-layer state: interleaved layers decoding step by step equal a fresh instance each step")
+    func interleavedLayersMatchFresh() throws {
+        let shape = PeerShape(queryHeads: 6, kvHeads: 2, headDim: 24, length: 300)
+        let layers = [try PeerFixture(shape, seed: 53, keySD: 2), try PeerFixture(shape, seed: 54, keySD: 2)]
+        let make = { TwilightAttention(budget: try! Budget(fraction: 0.05, kMin: 8), baseFraction: 0.3, topP: 0.9) }
+        let incremental = make()
+        let prompt = 170
+        for (i, f) in layers.enumerated() {
+            _ = try f.run(incremental, layer: 2 + i, queries: f.queries(prompt, seed: 1), count: prompt, length: prompt)
+        }
+        for n in (prompt + 1)...shape.length {
+            for (i, f) in layers.enumerated() {
+                let q = f.queries(1, seed: UInt64(n))
+                let got = try f.run(incremental, layer: 2 + i, queries: q, count: 1, length: n)
+                let want = try f.run(make(), layer: 2 + i, queries: q, count: 1, length: n)
+                #expect(got == want)
+            }
+        }
+        #expect(incremental.keptSteps > 0 && incremental.meanKeptKeys < Double(incremental.candidateBudget(contextLength: prompt)))
+    }
 }

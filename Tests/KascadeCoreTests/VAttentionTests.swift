@@ -108,6 +108,24 @@ struct VAttentionTests {
             #expect(Set(sample).count == sample.count && Set(sample).isSubset(of: trace.population.map(Int.init)))
             #expect(r.residual == trace.population.count && r.sampled == sample.count)
             #expect(r.pilot == VAttention.pilotSamples && r.pilot <= r.sampled && r.sampled < r.residual)
+            // The predicted part: the exact top-k of the middle keys, or the keys of the top Quest pages.
+            let middle = 16..<(n - 16), k = min(v.budget.keys(outOf: n), middle.count)
+            let predicted = det.filter { middle.contains($0) }
+            let qd = qh.map(Double.init)
+            if predictor == .topK {
+                let score = { (p: Int) in zip(qd, fixture.key(g, p)).reduce(0.0) { $0 + $1.0 * Double($1.1) } }
+                let want = middle.sorted { score($0) > score($1) }.prefix(k).sorted()
+                #expect(predicted == want)
+            } else {
+                let pages = (16 / 16)...((n - 17) / 16)
+                let bound = { (page: Int) -> Float in
+                    let rows = (page * 16..<min(n, page * 16 + 16)).map { Array(fixture.key(g, $0)) }
+                    let lo = (0..<d).map { i in rows.map { $0[i] }.min()! }, hi = (0..<d).map { i in rows.map { $0[i] }.max()! }
+                    return QuestAttention.pageScore(query: Array(qh), minKey: lo, maxKey: hi, headDim: d)
+                }
+                let top = pages.sorted { bound($0) != bound($1) ? bound($0) > bound($1) : $0 < $1 }.prefix((k + 15) / 16)
+                #expect(predicted == top.sorted().flatMap { p in (p * 16..<(p * 16 + 16)).filter { middle.contains($0) } })
+            }
             // The bound, recomputed in float64 from the pilot (a prefix of the sample).
             func term(_ pos: Int) -> (e: Double, x: [Double]) {
                 let s = zip(qh, fixture.key(g, pos)).reduce(0.0) { $0 + Double($1.0) * Double($1.1) } * scale
