@@ -1,7 +1,7 @@
 /// Register-blocked float32 dot-product kernels over rows already expanded from their quantised form.
 ///
-/// Build with `-Xswiftc -DKASCADE_FMA` together with a CPU that has FMA (e.g. `-Xcc -march=native`)
-/// to use fused multiply-add; otherwise multiply and add are separate (portable to any x86-64/arm64).
+/// Multiply-adds are fused on arm64 and on x86-64 (the package builds x86-64 for AVX2 + FMA);
+/// elsewhere, or with `-DKASCADE_NO_FMA`, multiply and add are separate (no `fmaf` library calls).
 enum MatmulKernels {
     typealias V = SIMD16<Float>
 
@@ -10,7 +10,7 @@ enum MatmulKernels {
 
     @inline(__always)
     static func fma(_ acc: inout V, _ a: V, _ b: V) {
-        #if KASCADE_FMA
+        #if (arch(x86_64) || arch(arm64)) && !KASCADE_NO_FMA
         acc.addProduct(a, b)
         #else
         acc += a * b

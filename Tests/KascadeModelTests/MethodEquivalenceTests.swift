@@ -8,6 +8,10 @@ struct MethodEquivalenceTests {
     /// Methods under test at `Budget.full`; each entry builds a fresh policy for the default model.
     static let methods: [(String, () throws -> AttentionPolicy)] = [
         ("dense", { DenseAttention() }),
+        ("quest", { QuestAttention(budget: .full) }),
+        ("twilight", { TwilightAttention(budget: .full, baseFraction: 1, topP: 1) }),
+        ("vattention", { VAttention(budget: .full) }),
+        ("streaming", { StreamingLLMAttention(budget: .full) }),
     ]
 
     static let model: LlamaModel? = try? LlamaModel(path: DefaultModel.path)
