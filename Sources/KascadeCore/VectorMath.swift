@@ -48,7 +48,9 @@ public enum VectorMath {
     /// vectorisable: Cody–Waite range reduction and a degree-6 polynomial; `x < -87` gives 0.
     @inlinable @inline(__always)
     public static func expNonPositive(_ x: SIMD8<Float>) -> SIMD8<Float> {
-        let clamped = x.replacing(with: -87.5, where: x .< -87.5)
+        // NaN and out-of-range lanes are clamped before the float-to-int step and restored after.
+        var clamped = x.replacing(with: -87.5, where: x .< -87.5)
+        clamped = clamped.replacing(with: 0, where: .!(clamped .<= 0))
         let log2e: Float = 1.442695040888963
         let n = (clamped * log2e).rounded(.toNearestOrEven)
         var r = clamped - n * 0.693145751953125
@@ -62,7 +64,7 @@ public enum VectorMath {
         p = p * r + 1
         let bits = (SIMD8<Int32>(n) &+ 127) &<< 23
         let scaled = p * unsafeBitCast(bits, to: SIMD8<Float>.self)
-        return scaled.replacing(with: 0, where: x .< -87.5)
+        return scaled.replacing(with: 0, where: x .< -87.5).replacing(with: .nan, where: x .!= x)
     }
 
     /// Replaces `x[i]` by `e^(x[i] - shift)` (all `x[i] <= shift`) and returns their sum.
