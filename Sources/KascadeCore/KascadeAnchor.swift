@@ -13,26 +13,30 @@ import Dispatch
 ///   heads, and keeps `k_t = budget.keys(outOf: t0) = min(max(kMin, ceil(fraction t0)), t0)`; when
 ///   `k_t = t0` (in particular `t0 <= kMin`) the tile keeps every earlier key, i.e. it is dense.
 ///
+/// When `scores` is given, each row's pooled scores are also written to `scores + row' * scoreStride`
+/// (`row' = head * rows + row`, `scoreStride >=` the row's candidates) — calibration reads them.
 /// `pooled` sums over all query heads into one set shared by the layer (variant ``KascadeVariant/pooled``).
 /// Ties break towards the lower position; positions in a row are ascending.
 public enum KascadeAnchor {
     /// Decode selection of the `T` queries `[H, T, d]`, rows `[heads, T, k]`, written into `selection`.
     public static func decode(queries: UnsafePointer<Float>, queryCount T: Int, kv: KVCacheView,
                               budget: Budget, pooled: Bool, into selection: inout KeySelection,
-                              workspace: AttentionWorkspace, workers: Int = ProcessInfoCores.count) {
+                              workspace: AttentionWorkspace, workers: Int = ProcessInfoCores.count,
+                              scores: UnsafeMutablePointer<Float>? = nil, scoreStride: Int = 0) {
         let N = kv.length
         let k = budget.keys(outOf: N)
         let heads = pooled ? 1 : kv.geometry.kvHeads
         selection.reshape(heads: heads, rows: T, capacity: k)
         score(queries: queries, queryCount: T, kv: kv, heads: heads, rows: T, selection: &selection,
-              workspace: workspace, workers: workers) { _, t in (t, t + 1, N, k) }
+              workspace: workspace, workers: workers, scoresOut: scores, scoreStride: scoreStride) { _, t in (t, t + 1, N, k) }
     }
 
     /// Tile-level prefill selection of the last `T` of `N` positions, queries `[H, T, d]`; rows
     /// `[heads, tiles, max k_t]` (`SparseAttention.tileRows`), written into `selection`.
     public static func prefill(queries: UnsafePointer<Float>, queryCount T: Int, kv: KVCacheView,
                                budget: Budget, tile: Int, pooled: Bool, into selection: inout KeySelection,
-                               workspace: AttentionWorkspace, workers: Int = ProcessInfoCores.count) {
+                               workspace: AttentionWorkspace, workers: Int = ProcessInfoCores.count,
+                               scores: UnsafeMutablePointer<Float>? = nil, scoreStride: Int = 0) {
         let N = kv.length
         let first = (N - T) / tile
         let rows = SparseAttention.tileRows(queryCount: T, length: N, tile: tile)
@@ -41,7 +45,7 @@ public enum KascadeAnchor {
         let heads = pooled ? 1 : kv.geometry.kvHeads
         selection.reshape(heads: heads, rows: rows, capacity: cap)
         score(queries: queries, queryCount: T, kv: kv, heads: heads, rows: rows, selection: &selection,
-              workspace: workspace, workers: workers) { _, row in
+              workspace: workspace, workers: workers, scoresOut: scores, scoreStride: scoreStride) { _, row in
             let t0 = (first + row) * tile
             // Queries of the tile among the last T: positions max(t0, N-T) ..< min(t0+tile, N).
             let lo = max(t0, N - T) - (N - T), hi = min(t0 + tile, N) - (N - T)
@@ -54,6 +58,7 @@ public enum KascadeAnchor {
     /// `tHi - tLo == 1` and the query is treated as the last position).
     static func score(queries: UnsafePointer<Float>, queryCount T: Int, kv: KVCacheView, heads: Int, rows: Int,
                       selection: inout KeySelection, workspace: AttentionWorkspace, workers: Int,
+                      scoresOut: UnsafeMutablePointer<Float>?, scoreStride: Int,
                       plan: (Int, Int) -> (tLo: Int, tHi: Int, candidates: Int, k: Int)) {
         let geo = kv.geometry, N = kv.length, d = geo.headDim
         let groups = heads == 1 ? geo.queryHeads : geo.groupSize
@@ -95,6 +100,9 @@ public enum KascadeAnchor {
                                     let inv = 1 / VectorMath.expShiftedSum(s, visible, shift: m)
                                     VectorMath.axpy(pool, inv, s, c)
                                 }
+                            }
+                            if let out = scoresOut {
+                                for n in 0..<c { out[job * scoreStride + n] = pool[n] }
                             }
                             let k = min(p.k, c)
                             TopK.select(scores: pool, count: c, k: k, scratch: scratch,
