@@ -27,7 +27,7 @@ public enum KascadeAnchor {
         let k = budget.keys(outOf: N)
         let heads = pooled ? 1 : kv.geometry.kvHeads
         selection.reshape(heads: heads, rows: T, capacity: k)
-        score(queries: queries, queryCount: T, kv: kv, heads: heads, rows: T, selection: &selection,
+        score(queries: queries, queryCount: T, kv: kv, heads: heads, rows: T, decode: true, selection: &selection,
               workspace: workspace, workers: workers, scoresOut: scores, scoreStride: scoreStride) { _, t in (t, t + 1, N, k) }
     }
 
@@ -44,7 +44,7 @@ public enum KascadeAnchor {
         for row in 0..<rows { cap = max(cap, budget.keys(outOf: (first + row) * tile)) }
         let heads = pooled ? 1 : kv.geometry.kvHeads
         selection.reshape(heads: heads, rows: rows, capacity: cap)
-        score(queries: queries, queryCount: T, kv: kv, heads: heads, rows: rows, selection: &selection,
+        score(queries: queries, queryCount: T, kv: kv, heads: heads, rows: rows, decode: false, selection: &selection,
               workspace: workspace, workers: workers, scoresOut: scores, scoreStride: scoreStride) { _, row in
             let t0 = (first + row) * tile
             // Queries of the tile among the last T: positions max(t0, N-T) ..< min(t0+tile, N).
@@ -54,9 +54,8 @@ public enum KascadeAnchor {
     }
 
     /// Shared scoring loop. `plan(head, row)` gives the query range `tLo ..< tHi`, the candidate count
-    /// and `k` of a row; each query `t` sees keys `0 ... N - T + t` (all `N` in decode rows, where
-    /// `tHi - tLo == 1` and the query is treated as the last position).
-    static func score(queries: UnsafePointer<Float>, queryCount T: Int, kv: KVCacheView, heads: Int, rows: Int,
+    /// and `k` of a row; each query `t` sees keys `0 ... N - T + t`, or all `N` keys when `decode`.
+    static func score(queries: UnsafePointer<Float>, queryCount T: Int, kv: KVCacheView, heads: Int, rows: Int, decode decodeRows: Bool,
                       selection: inout KeySelection, workspace: AttentionWorkspace, workers: Int,
                       scoresOut: UnsafeMutablePointer<Float>?, scoreStride: Int,
                       plan: (Int, Int) -> (tLo: Int, tHi: Int, candidates: Int, k: Int)) {
@@ -72,7 +71,6 @@ public enum KascadeAnchor {
         }
         let cap = selection.capacity
         let scale = geo.scale
-        let decodeRows = plan(0, 0).tHi - plan(0, 0).tLo == 1 && rows == T
         selection.indices.withUnsafeMutableBufferPointer { idx in
             selection.counts.withUnsafeMutableBufferPointer { counts in
                 let ib = idx.baseAddress!, cb = counts.baseAddress!

@@ -7,6 +7,8 @@ struct Kascade: ParsableCommand {
         commandName: "kascade",
         abstract: "Training-free sparse attention (Kascade, Quest, Twilight, vAttention, StreamingLLM) for long-context LLM inference.",
         subcommands: [
+            AttendCommand.self,
+            BenchCommand.self,
         ]
     )
 }
