@@ -9,44 +9,51 @@ public enum GGUFDequantizer {
         guard t.type.canDequantize else { throw GGUFError.unsupportedTensorType(tensor: t.name, type: t.type) }
     }
 
+    /// Half-precision bits at `p` as float32.
+    @inline(__always)
+    static func half(_ p: UnsafeRawPointer, _ offset: Int = 0) -> Float {
+        Float(Float16(bitPattern: UInt16(littleEndian: p.loadUnaligned(fromByteOffset: offset, as: UInt16.self))))
+    }
+
     /// Expands `count` elements (a multiple of the type's block size) at `src` into `dst`.
-    /// Precondition: `type.canDequantize`.
+    /// Precondition: `type.canDequantize`. The loops are written so the compiler vectorises them.
     public static func dequantize(type: GGMLType, from src: UnsafeRawPointer, count: Int, into dst: UnsafeMutablePointer<Float>) {
         switch type {
         case .f32:
-            for i in 0..<count { dst[i] = Float(bitPattern: UInt32(littleEndian: src.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))) }
+            dst.update(from: src.assumingMemoryBound(to: Float.self), count: count)
         case .f16:
-            Half.table.withUnsafeBufferPointer { tab in
-                for i in 0..<count { dst[i] = tab[Int(UInt16(littleEndian: src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))] }
-            }
+            for i in 0..<count { dst[i] = half(src, 2 * i) }
         case .bf16:
-            for i in 0..<count { dst[i] = Half.bf16ToFloat(UInt16(littleEndian: src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) }
+            let h = src.assumingMemoryBound(to: UInt16.self)
+            for i in 0..<count { dst[i] = Float(bitPattern: UInt32(h[i]) << 16) }
         case .q8_0:
             for b in 0..<(count / 32) {
                 let blk = src + 34 * b
-                let d = Half.toFloat(UInt16(littleEndian: blk.loadUnaligned(as: UInt16.self)))
+                let d = half(blk)
                 let q = (blk + 2).assumingMemoryBound(to: Int8.self)
-                for j in 0..<32 { dst[32 * b + j] = d * Float(q[j]) }
+                let o = dst + 32 * b
+                for j in 0..<32 { o[j] = Float(q[j]) * d }
             }
         case .q4_0:
             for b in 0..<(count / 32) {
                 let blk = src + 18 * b
-                let d = Half.toFloat(UInt16(littleEndian: blk.loadUnaligned(as: UInt16.self)))
+                let d = half(blk)
                 let q = (blk + 2).assumingMemoryBound(to: UInt8.self)
+                let o = dst + 32 * b
                 for j in 0..<16 {
-                    dst[32 * b + j] = d * Float(Int(q[j] & 0xF) - 8)
-                    dst[32 * b + j + 16] = d * Float(Int(q[j] >> 4) - 8)
+                    o[j] = Float(Int32(q[j] & 0xF) - 8) * d
+                    o[j + 16] = Float(Int32(q[j] >> 4) - 8) * d
                 }
             }
         case .q4_1:
             for b in 0..<(count / 32) {
                 let blk = src + 20 * b
-                let d = Half.toFloat(UInt16(littleEndian: blk.loadUnaligned(as: UInt16.self)))
-                let m = Half.toFloat(UInt16(littleEndian: blk.loadUnaligned(fromByteOffset: 2, as: UInt16.self)))
+                let d = half(blk), m = half(blk, 2)
                 let q = (blk + 4).assumingMemoryBound(to: UInt8.self)
+                let o = dst + 32 * b
                 for j in 0..<16 {
-                    dst[32 * b + j] = d * Float(q[j] & 0xF) + m
-                    dst[32 * b + j + 16] = d * Float(q[j] >> 4) + m
+                    o[j] = Float(q[j] & 0xF) * d + m
+                    o[j + 16] = Float(q[j] >> 4) * d + m
                 }
             }
         default:
