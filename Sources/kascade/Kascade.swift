@@ -8,6 +8,8 @@ struct Kascade: ParsableCommand {
         abstract: "Training-free sparse attention (Kascade, Quest, Twilight, vAttention, StreamingLLM) for long-context LLM inference.",
         subcommands: [
             InspectCommand.self,
+            AttendCommand.self,
+            BenchCommand.self,
         ]
     )
 }

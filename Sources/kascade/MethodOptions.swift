@@ -1,0 +1,67 @@
+import ArgumentParser
+import KascadeCore
+
+extension KascadeVariant: ExpressibleByArgument {}
+
+/// Options that choose an attention method and its budget, shared by the commands.
+struct MethodOptions: ParsableArguments {
+    @Option(help: "Attention method: dense, kascade (models), anchor and reuse (attend), quest, twilight, vattention, streaming.")
+    var method: String = "dense"
+
+    @Option(help: "Budget: fraction of the context each sparse method reads, in (0, 1].")
+    var budget: Double = 0.10
+
+    @Option(name: .customLong("k-min"), help: "Floor on the keys a sparse method reads.")
+    var kMin: Int = 128
+
+    @Option(help: "Kascade schedule JSON (from `kascade calibrate`); without it, --anchors evenly spaced anchors.")
+    var schedule: String?
+
+    @Option(help: "Anchors of the uncalibrated Kascade schedule used without --schedule.")
+    var anchors: Int = 5
+
+    @Option(help: "Kascade variant: headAware, pooled or noRemap.")
+    var variant: KascadeVariant = .headAware
+
+    /// The layer index `kascade attend` runs a model-level policy as (Quest and Twilight keep layers 0 and 1 dense).
+    static let attendLayer = 2
+
+    /// A one-line error of option handling.
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+        init(_ message: String) { description = message }
+    }
+
+    /// The budget, validated (fraction in (0, 1], kMin >= 0).
+    func resolvedBudget() throws -> Budget {
+        try Budget(fraction: budget, kMin: kMin)
+    }
+
+    /// The Kascade schedule: `--schedule`, checked against the model, or evenly spaced anchors.
+    func resolvedSchedule(layers: Int, geometry: AttentionGeometry) throws -> KascadeSchedule {
+        let b = try resolvedBudget()
+        guard let path = schedule else {
+            return try KascadeSchedule.evenlySpaced(layers: layers, kvHeads: geometry.kvHeads, anchors: min(anchors, layers),
+                                                    fraction: b.fraction, kMin: b.kMin)
+        }
+        let s = try KascadeSchedule.load(path: path)
+        guard s.layers == layers, s.kvHeads == geometry.kvHeads else {
+            throw Failure("schedule \(path) is for \(s.layers) layers of \(s.kvHeads) KV heads, the model has \(layers) of \(geometry.kvHeads)")
+        }
+        return s
+    }
+}
+
+/// The one place where a method name becomes an attention policy for a model of `layers` layers.
+func makeAttentionPolicy(_ options: MethodOptions, layers: Int, geometry: AttentionGeometry) throws -> AttentionPolicy {
+    switch options.method {
+    case "dense":
+        return DenseAttention()
+    case "kascade":
+        return KascadeAttention(schedule: try options.resolvedSchedule(layers: layers, geometry: geometry), variant: options.variant)
+    case "quest", "twilight", "vattention", "streaming":
+        throw MethodOptions.Failure("method '\(options.method)' is not available in this build yet")
+    default:
+        throw MethodOptions.Failure("unknown method '\(options.method)' (dense, kascade, anchor, reuse, quest, twilight, vattention, streaming)")
+    }
+}
