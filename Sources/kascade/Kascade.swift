@@ -10,6 +10,8 @@ struct Kascade: ParsableCommand {
             InspectCommand.self,
             AttendCommand.self,
             BenchCommand.self,
+            GenerateCommand.self,
+            ScoreCommand.self,
         ]
     )
 }
