@@ -25,6 +25,7 @@ final class CUDADriver {
     let cuMemcpyDtoH: @convention(c) (UnsafeMutableRawPointer, UInt64, Int) -> CUresult
     let cuMemcpyDtoDAsync: @convention(c) (UInt64, UInt64, Int, CUhandle?) -> CUresult
     let cuMemsetD8: @convention(c) (UInt64, UInt8, Int) -> CUresult
+    let cuMemsetD8Async: @convention(c) (UInt64, UInt8, Int, CUhandle?) -> CUresult
     let cuModuleLoadData: @convention(c) (UnsafeMutablePointer<CUhandle?>, UnsafeRawPointer) -> CUresult
     let cuModuleGetFunction: @convention(c) (UnsafeMutablePointer<CUhandle?>, CUhandle?, UnsafePointer<CChar>) -> CUresult
     let cuFuncSetAttribute: @convention(c) (CUhandle?, Int32, Int32) -> CUresult
@@ -64,6 +65,7 @@ final class CUDADriver {
         cuMemcpyDtoH = try l.function("cuMemcpyDtoH_v2", type(of: cuMemcpyDtoH))
         cuMemcpyDtoDAsync = try l.function("cuMemcpyDtoDAsync_v2", type(of: cuMemcpyDtoDAsync))
         cuMemsetD8 = try l.function("cuMemsetD8_v2", type(of: cuMemsetD8))
+        cuMemsetD8Async = try l.function("cuMemsetD8Async", type(of: cuMemsetD8Async))
         cuModuleLoadData = try l.function("cuModuleLoadData", type(of: cuModuleLoadData))
         cuModuleGetFunction = try l.function("cuModuleGetFunction", type(of: cuModuleGetFunction))
         cuFuncSetAttribute = try l.function("cuFuncSetAttribute", type(of: cuFuncSetAttribute))

@@ -18,6 +18,11 @@ public final class CUDAStream {
         try device.driver.check(device.driver.cuStreamSynchronize(handle), "cuStreamSynchronize")
     }
 
+    /// Enqueues setting `bytes` bytes at `address` to `value`.
+    public func memset(_ address: UInt64, value: UInt8, bytes: Int) throws(CUDAError) {
+        try device.driver.check(device.driver.cuMemsetD8Async(address, value, bytes, handle), "cuMemsetD8Async")
+    }
+
     /// Enqueues a device-to-device copy of `bytes`.
     public func copy(from src: UInt64, to dst: UInt64, bytes: Int) throws(CUDAError) {
         try device.driver.check(device.driver.cuMemcpyDtoDAsync(dst, src, bytes, handle), "cuMemcpyDtoDAsync")

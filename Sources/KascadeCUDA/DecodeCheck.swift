@@ -17,14 +17,19 @@ public struct DecodeCheckCase: Codable, Sendable, CustomStringConvertible {
     public var length: Int
     /// Whether keys repeat with period 37, so pooled scores tie exactly.
     public var ties: Bool
+    /// Keys per shared-memory tile of the attention kernels.
+    public var tile: Int
+    /// cp.async pipeline depth of the attention kernels.
+    public var stages: Int
 
     /// A case.
-    public init(_ dtype: KVDType, d: Int, b: Int, h: Int, g: Int, n: Int, ties: Bool = false) {
-        self.dtype = dtype; headDim = d; batch = b; queryHeads = h; kvHeads = g; length = n; self.ties = ties
+    public init(_ dtype: KVDType, d: Int, b: Int, h: Int, g: Int, n: Int, ties: Bool = false, tile: Int = 32, stages: Int = 3) {
+        self.dtype = dtype; headDim = d; batch = b; queryHeads = h; kvHeads = g; length = n; self.ties = ties; self.tile = tile
+        self.stages = stages
     }
 
     public var description: String {
-        "\(dtype) d=\(headDim) B=\(batch) H=\(queryHeads) G=\(kvHeads) N=\(length)\(ties ? " ties" : "")"
+        "\(dtype) d=\(headDim) B=\(batch) H=\(queryHeads) G=\(kvHeads) N=\(length)\(ties ? " ties" : "")\(tile == 32 && stages == 3 ? "" : " tile=\(tile)x\(stages)")"
     }
 }
 
@@ -61,7 +66,8 @@ public enum DecodeCheck {
         if small {
             return [DecodeCheckCase(.bf16, d: 128, b: 2, h: 8, g: 2, n: 333),
                     DecodeCheckCase(.bf16, d: 64, b: 1, h: 9, g: 3, n: 130),
-                    DecodeCheckCase(.fp16, d: 128, b: 2, h: 4, g: 4, n: 257, ties: true)]
+                    DecodeCheckCase(.fp16, d: 128, b: 2, h: 4, g: 4, n: 257, ties: true),
+                    DecodeCheckCase(.bf16, d: 128, b: 2, h: 32, g: 8, n: 200, tile: 64, stages: 2)]
         }
         var cases: [DecodeCheckCase] = []
         for dtype in KVDType.allCases {
@@ -74,6 +80,12 @@ public enum DecodeCheck {
                           DecodeCheckCase(dtype, d: d, b: 2, h: 16, g: 2, n: 1500)]
             }
             cases.append(DecodeCheckCase(dtype, d: 128, b: 1, h: 32, g: 8, n: 20011))
+            cases += [DecodeCheckCase(dtype, d: 128, b: 3, h: 32, g: 8, n: 3001, tile: 64, stages: 2),
+                      DecodeCheckCase(dtype, d: 64, b: 2, h: 9, g: 3, n: 777, tile: 64, stages: 2),
+                      DecodeCheckCase(dtype, d: 128, b: 2, h: 4, g: 4, n: 300, ties: true, tile: 64, stages: 2),
+                      DecodeCheckCase(dtype, d: 128, b: 2, h: 32, g: 8, n: 2049, tile: 32, stages: 4),
+                      DecodeCheckCase(dtype, d: 64, b: 1, h: 8, g: 2, n: 999, tile: 64, stages: 3),
+                      DecodeCheckCase(dtype, d: 128, b: 1, h: 32, g: 8, n: 5000, tile: 32, stages: 2)]
         }
         return cases
     }
@@ -93,7 +105,7 @@ public enum DecodeCheck {
     static func runCase(_ c: DecodeCheckCase, device: CUDADevice, compiler: KernelCompiler, rng: inout SplitMix) throws -> [DecodeCheckRow] {
         let geo = try AttentionGeometry(queryHeads: c.queryHeads, kvHeads: c.kvHeads, headDim: c.headDim)
         let kernels = try DecodeKernels(device: device, compiler: compiler, dtype: c.dtype, headDim: c.headDim,
-                                        queryHeads: c.queryHeads, kvHeads: c.kvHeads)
+                                        queryHeads: c.queryHeads, kvHeads: c.kvHeads, tile: c.tile, stages: c.stages)
         let stream = try CUDAStream(device: device)
         let B = c.batch, H = c.queryHeads, G = c.kvHeads, N = c.length, d = c.headDim
         let k = try Budget().keys(outOf: N)

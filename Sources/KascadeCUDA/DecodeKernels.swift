@@ -34,8 +34,14 @@ public struct DecodeInputs {
 /// The decode kernels for one (dtype, head dim, group size), compiled for the device, and their
 /// host-side launchers (Kascade: Deshmukh et al., arXiv 2512.16391; flash-decoding split-KV).
 public final class DecodeKernels {
-    /// Keys per shared-memory tile (the kernels' `TILE`).
-    public static let tile = 64
+    /// Keys per shared-memory tile of the attention kernels (32 or 64).
+    public let tile: Int
+    /// Tiles in flight in shared memory (cp.async pipeline depth, 2 to 4).
+    public let stages: Int
+    /// Split-KV blocks aimed for, in multiples of the blocks resident at once.
+    public let waves: Int
+    /// Splits the combine kernel accepts (its `MAX_SPLITS`).
+    static let maxSplits = 1024
     /// Threads of the attention kernels.
     static let threads = 128
 
@@ -57,15 +63,22 @@ public final class DecodeKernels {
     let scoresSplit: KernelFunction
     let sparseSplit: KernelFunction
     let combine: KernelFunction
-    let poolTopK: KernelFunction
+    let pool: KernelFunction
+    let selectTopK: KernelFunction
     let fill: KernelFunction
     private var partO: DeviceBuffer?
     private var partML: DeviceBuffer?
+    private var histogram: DeviceBuffer?
     private var slotsCache: [String: Int] = [:]
 
     /// Compiles (or loads from the cache) the kernels; throws `.unsupported` for other head dims.
     public init(device: CUDADevice, compiler: KernelCompiler, dtype: KVDType, headDim: Int,
-                queryHeads: Int, kvHeads: Int) throws(CUDAError) {
+                queryHeads: Int, kvHeads: Int, tile: Int = 32, stages: Int = 3, waves: Int = 8) throws(CUDAError) {
+        guard tile == 32 || tile == 64 else { throw .unsupported("tile of \(tile) keys (32 and 64 are built)") }
+        guard (2...4).contains(stages), waves > 0 else { throw .unsupported("pipeline of \(stages) stages, \(waves) waves") }
+        self.tile = tile
+        self.stages = stages
+        self.waves = waves
         guard headDim == 64 || headDim == 128 else { throw .unsupported("head dim \(headDim) (64 and 128 are built)") }
         guard kvHeads > 0, queryHeads > 0, queryHeads % kvHeads == 0 else {
             throw .badArgument("query heads \(queryHeads) are not a multiple of KV heads \(kvHeads)")
@@ -77,7 +90,7 @@ public final class DecodeKernels {
         self.headDim = headDim
         self.group = group
         self.kvHeads = kvHeads
-        let defs = ["KV_BF16": dtype == .bf16 ? "1" : "0", "HEAD_DIM": "\(headDim)", "GROUP": "\(group)"]
+        let defs = ["KV_BF16": dtype == .bf16 ? "1" : "0", "HEAD_DIM": "\(headDim)", "GROUP": "\(group)", "TILE_KEYS": "\(tile)", "PIPE_STAGES": "\(stages)"]
         attention = try CUDAModule(device: device, cubin: try compiler.cubin(.decodeAttention, defines: defs))
         topk = try CUDAModule(device: device, cubin: try compiler.cubin(.decodeTopK, defines: ["GROUP": "\(group)"]))
         denseSplit = try attention.function("decode_dense_split")
@@ -85,7 +98,8 @@ public final class DecodeKernels {
         scoresSplit = try attention.function("decode_scores_split")
         sparseSplit = try attention.function("decode_sparse_split")
         combine = try attention.function("decode_combine")
-        poolTopK = try topk.function("decode_pool_topk")
+        pool = try topk.function("decode_pool")
+        selectTopK = try topk.function("decode_select")
         fill = try topk.function("fill_random16")
     }
 
@@ -94,23 +108,23 @@ public final class DecodeKernels {
 
     /// Dynamic shared memory of the split kernels.
     func sharedBytes(values: Bool) -> Int {
-        let t = DecodeKernels.tile
+        let t = tile
         let floats = group * headDim + group * t + 4 * ((group + 3) / 4)
-        return floats * 4 + 2 * t * (2 * headDim + 16) * (values ? 2 : 1)
+        return floats * 4 + stages * t * (2 * headDim + 16) * (values ? 2 : 1)
     }
 
     /// Split count and keys per split for `count` keys per row over `batch` sequences.
     func plan(_ fn: KernelFunction, values: Bool, batch: Int, count: Int) throws(CUDAError) -> (splits: Int, chunk: Int) {
-        let t = DecodeKernels.tile
+        let t = tile
         let slots: Int
         if let s = slotsCache[fn.name] { slots = s } else {
             slots = max(1, try fn.occupancy(threads: DecodeKernels.threads, sharedBytes: sharedBytes(values: values))) * device.multiprocessors
             slotsCache[fn.name] = slots
         }
         let rows = max(1, batch * kvHeads)
-        let want = (8 * slots + rows - 1) / rows
+        let want = (waves * slots + rows - 1) / rows
         let maxSplits = max(1, (count + 2 * t - 1) / (2 * t))
-        var splits = min(max(want, 1), maxSplits)
+        var splits = min(max(want, 1), maxSplits, DecodeKernels.maxSplits)
         let per = (count + splits - 1) / splits
         let chunk = max(t, (per + t - 1) / t * t)
         splits = max(1, (count + chunk - 1) / chunk)
@@ -181,9 +195,20 @@ public final class DecodeKernels {
                        pooled: UInt64, pooledStride: Int, idx: UInt64, idxStride: Int, k: Int,
                        stream: CUDAStream) throws(CUDAError) {
         guard k > 0, k <= length, idxStride >= k else { throw .badArgument("top-k needs 0 < k <= N and room for k (k=\(k), N=\(length))") }
-        try poolTopK.launch(grid: (kvHeads, batch, 1), block: 1024, stream: stream,
-                            [.pointer(logits), .int64(Int64(logitStride)), .pointer(lse), .pointer(pooled), .int64(Int64(pooledStride)),
-                             .pointer(idx), .int64(Int64(idxStride)), .int32(Int32(length)), .int32(Int32(k))])
+        guard logitStride % 4 == 0, pooledStride % 4 == 0, logitStride >= length, pooledStride >= length else {
+            throw .badArgument("score rows need strides >= N and a multiple of 4 (\(logitStride), \(pooledStride))")
+        }
+        let rows = batch * kvHeads
+        if (histogram?.byteCount ?? 0) < rows * 2048 * 4 { histogram = try device.allocate(rows * 2048 * 4) }
+        let hist = histogram!.address
+        try stream.memset(hist, value: 0, bytes: rows * 2048 * 4)
+        let span = 256 * 4 * 8
+        try pool.launch(grid: ((length + span - 1) / span, kvHeads, batch), block: 256, stream: stream,
+                        [.pointer(logits), .int64(Int64(logitStride)), .pointer(lse), .pointer(pooled), .int64(Int64(pooledStride)),
+                         .pointer(hist), .int32(Int32(length))])
+        try selectTopK.launch(grid: (kvHeads, batch, 1), block: 1024, stream: stream,
+                              [.pointer(pooled), .int64(Int64(pooledStride)), .pointer(hist), .pointer(idx), .int64(Int64(idxStride)),
+                               .int32(Int32(length)), .int32(Int32(k))])
     }
 
     /// Attention of each query head over `count` positions of its KV head's index row:

@@ -53,7 +53,10 @@ struct CheckCommand: ParsableCommand {
         for dtype in KVDType.allCases {
             for d in [64, 128] {
                 for g in [1, 3, 4, 8] {
-                    _ = try compiler.cubin(.decodeAttention, defines: ["KV_BF16": dtype == .bf16 ? "1" : "0", "HEAD_DIM": "\(d)", "GROUP": "\(g)"])
+                    for (t, st) in [(32, 3), (64, 2)] {
+                        _ = try compiler.cubin(.decodeAttention, defines: ["KV_BF16": dtype == .bf16 ? "1" : "0", "HEAD_DIM": "\(d)",
+                                                                          "GROUP": "\(g)", "TILE_KEYS": "\(t)", "PIPE_STAGES": "\(st)"])
+                    }
                 }
             }
         }

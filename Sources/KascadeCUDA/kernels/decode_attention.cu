@@ -21,10 +21,18 @@ typedef __half kv_t;
 #endif
 
 constexpr int D = HEAD_DIM;
-constexpr int TILE = 64;                      // keys per shared-memory tile
+constexpr int MAX_SPLITS = 1024;              // splits the combine step accepts
+#ifndef TILE_KEYS
+#define TILE_KEYS 64
+#endif
+constexpr int TILE = TILE_KEYS;               // keys per shared-memory tile (32 or 64)
+constexpr int PER_LANE = TILE / 32;           // softmax entries per lane
 constexpr int THREADS = 128;                  // 4 warps
 constexpr int WARPS = THREADS / 32;
-constexpr int STAGES = 2;                     // cp.async double buffering
+#ifndef PIPE_STAGES
+#define PIPE_STAGES 2
+#endif
+constexpr int STAGES = PIPE_STAGES;           // cp.async pipeline depth (tiles in shared memory)
 constexpr int ROW_BYTES = D * 2;
 constexpr int ROW_STRIDE = ROW_BYTES + 16;    // padded: conflict-free column reads
 constexpr int CHUNKS = ROW_BYTES / 16;        // 16-byte pieces per row
@@ -117,24 +125,29 @@ __device__ __forceinline__ void decode_split(
     for (int i = 0; i < QUADS_PER_THREAD; ++i) { acc[i][0] = acc[i][1] = acc[i][2] = acc[i][3] = 0.f; }
 
     const int ntiles = end > begin ? (end - begin + TILE - 1) / TILE : 0;
-    if (ntiles > 0) load_tile(begin, 0);
-    cp_async_commit();
-    __syncthreads();
+    #pragma unroll
+    for (int st = 0; st < STAGES - 1; ++st) {
+        if (st < ntiles) load_tile(begin + st * TILE, st);
+        cp_async_commit();
+    }
 
     for (int t = 0; t < ntiles; ++t) {
-        const int t0 = begin + t * TILE, stage = t & 1;
-        if (t + 1 < ntiles) load_tile(t0 + TILE, stage ^ 1);
-        cp_async_commit();
-        cp_async_wait<1>();
-        __syncthreads();
+        const int t0 = begin + t * TILE, stage = t % STAGES;
+        cp_async_wait<STAGES - 2>();
+        __syncthreads();                      // tile t landed; every thread is done with tile t - 1
+        {
+            const int nt = t + STAGES - 1;
+            if (nt < ntiles) load_tile(begin + nt * TILE, nt % STAGES);
+            cp_async_commit();
+        }
 
         // Scores: thread -> key r, heads hs, hs + HEAD_SETS, ...
         {
             const int r = tid % TILE, hs = tid / TILE;
             const unsigned char* krow = ks + (size_t)(stage * TILE + r) * ROW_STRIDE;
-            float s[HEADS_PER_THREAD];
+            float s[HEADS_PER_THREAD][2];
             #pragma unroll
-            for (int i = 0; i < HEADS_PER_THREAD; ++i) s[i] = 0.f;
+            for (int i = 0; i < HEADS_PER_THREAD; ++i) { s[i][0] = 0.f; s[i][1] = 0.f; }
             #pragma unroll 4
             for (int col = 0; col < CHUNKS; ++col) {
                 uint4 u = *reinterpret_cast<const uint4*>(krow + col * 16);
@@ -145,8 +158,10 @@ __device__ __forceinline__ void decode_split(
                     if (h < GROUP) {
                         const float4* qp = reinterpret_cast<const float4*>(qs + h * D + col * 8);
                         float4 a = qp[0], c = qp[1];
-                        s[i] += a.x * k0.x + a.y * k0.y + a.z * k1.x + a.w * k1.y
-                              + c.x * k2.x + c.y * k2.y + c.z * k3.x + c.w * k3.y;
+                        s[i][0] = fmaf(a.x, k0.x, s[i][0]); s[i][1] = fmaf(a.y, k0.y, s[i][1]);
+                        s[i][0] = fmaf(a.z, k1.x, s[i][0]); s[i][1] = fmaf(a.w, k1.y, s[i][1]);
+                        s[i][0] = fmaf(c.x, k2.x, s[i][0]); s[i][1] = fmaf(c.y, k2.y, s[i][1]);
+                        s[i][0] = fmaf(c.z, k3.x, s[i][0]); s[i][1] = fmaf(c.w, k3.y, s[i][1]);
                     }
                 }
             }
@@ -155,7 +170,7 @@ __device__ __forceinline__ void decode_split(
             for (int i = 0; i < HEADS_PER_THREAD; ++i) {
                 int h = hs + i * HEAD_SETS;
                 if (h < GROUP) {
-                    float sv = j < end ? s[i] : NEG_INF;
+                    float sv = j < end ? s[i][0] + s[i][1] : NEG_INF;
                     ps[h * TILE + r] = sv;
                     if (WRITE_LOGITS && j < end)
                         logits[((long long)b * H + g * GROUP + h) * logitRowStride + j] = sv;
@@ -169,15 +184,21 @@ __device__ __forceinline__ void decode_split(
         for (int i = 0; i < HEADS_PER_WARP; ++i) {
             int h = warp + i * WARPS;
             if (h < GROUP) {
-                float a = ps[h * TILE + lane], c = ps[h * TILE + lane + 32];
-                float mx = fmaxf(a, c);
+                float x[PER_LANE];
+                float mx = NEG_INF;
+                #pragma unroll
+                for (int e = 0; e < PER_LANE; ++e) { x[e] = ps[h * TILE + lane + 32 * e]; mx = fmaxf(mx, x[e]); }
                 #pragma unroll
                 for (int o = 16; o > 0; o >>= 1) mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, o));
                 float mnew = fmaxf(m_run[i], mx);
                 float alpha = __expf(m_run[i] - mnew);
-                float pa = __expf(a - mnew), pc = __expf(c - mnew);
-                if (DO_PV) { ps[h * TILE + lane] = pa; ps[h * TILE + lane + 32] = pc; }
-                float sum = pa + pc;
+                float sum = 0.f;
+                #pragma unroll
+                for (int e = 0; e < PER_LANE; ++e) {
+                    float pe = __expf(x[e] - mnew);
+                    if (DO_PV) ps[h * TILE + lane + 32 * e] = pe;
+                    sum += pe;
+                }
                 #pragma unroll
                 for (int o = 16; o > 0; o >>= 1) sum += __shfl_xor_sync(0xffffffffu, sum, o);
                 l_run[i] = l_run[i] * alpha + sum;
@@ -195,20 +216,23 @@ __device__ __forceinline__ void decode_split(
                     int h = c / (D / 4), d0 = (c % (D / 4)) * 4;
                     float al = alphas[h];
                     float a0 = acc[i][0] * al, a1 = acc[i][1] * al, a2 = acc[i][2] * al, a3 = acc[i][3] * al;
+                    float b0 = 0.f, b1 = 0.f, b2 = 0.f, b3 = 0.f;
                     const float* ph = ps + h * TILE;
                     const unsigned char* vcol = vs + (size_t)(stage * TILE) * ROW_STRIDE + d0 * 2;
-                    #pragma unroll 8
-                    for (int r = 0; r < TILE; ++r) {
+                    #pragma unroll 4
+                    for (int r = 0; r < TILE; r += 2) {
                         uint2 u = *reinterpret_cast<const uint2*>(vcol + (size_t)r * ROW_STRIDE);
-                        float p = ph[r];
-                        float2 x = unpack2(u.x), y = unpack2(u.y);
-                        a0 += p * x.x; a1 += p * x.y; a2 += p * y.x; a3 += p * y.y;
+                        uint2 w = *reinterpret_cast<const uint2*>(vcol + (size_t)(r + 1) * ROW_STRIDE);
+                        float2 pp = *reinterpret_cast<const float2*>(ph + r);
+                        float2 x = unpack2(u.x), y = unpack2(u.y), z = unpack2(w.x), t = unpack2(w.y);
+                        a0 = fmaf(pp.x, x.x, a0); a1 = fmaf(pp.x, x.y, a1); a2 = fmaf(pp.x, y.x, a2); a3 = fmaf(pp.x, y.y, a3);
+                        b0 = fmaf(pp.y, z.x, b0); b1 = fmaf(pp.y, z.y, b1); b2 = fmaf(pp.y, t.x, b2); b3 = fmaf(pp.y, t.y, b3);
                     }
+                    a0 += b0; a1 += b1; a2 += b2; a3 += b3;
                     acc[i][0] = a0; acc[i][1] = a1; acc[i][2] = a2; acc[i][3] = a3;
                 }
             }
         }
-        __syncthreads();
     }
     cp_async_wait<0>();
 
@@ -276,7 +300,7 @@ extern "C" __global__ void __launch_bounds__(THREADS) decode_sparse_split(
 extern "C" __global__ void decode_combine(const float* partO, const float2* partML, int splits,
                                           float* out, float* lse)
 {
-    extern __shared__ float wts[];           // [splits]
+    __shared__ float wts[MAX_SPLITS];
     __shared__ float total;
     const int h = blockIdx.x, b = blockIdx.y, H = gridDim.x;
     const long long row = (long long)b * H + h;
