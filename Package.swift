@@ -28,7 +28,10 @@ let package = Package(
         .target(
             name: "KascadeCUDA",
             dependencies: ["KascadeCore"],
-            exclude: ["kernels"]
+            resources: [
+                .embedInCode("kernels/decode_attention.cu"),
+                .embedInCode("kernels/decode_topk.cu"),
+            ]
         ),
         .target(name: "KascadeEval", dependencies: ["KascadeModel", "KascadeCore"], swiftSettings: cpuSettings),
         .executableTarget(

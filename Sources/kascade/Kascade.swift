@@ -10,6 +10,7 @@ struct Kascade: ParsableCommand {
             InspectCommand.self,
             AttendCommand.self,
             BenchCommand.self,
+            CheckCommand.self, CUDABenchCommand.self,
         ]
     )
 }
