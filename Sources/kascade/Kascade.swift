@@ -7,6 +7,7 @@ struct Kascade: ParsableCommand {
         commandName: "kascade",
         abstract: "Training-free sparse attention (Kascade, Quest, Twilight, vAttention, StreamingLLM) for long-context LLM inference.",
         subcommands: [
+            InspectCommand.self,
         ]
     )
 }
