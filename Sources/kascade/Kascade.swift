@@ -8,6 +8,7 @@ struct Kascade: ParsableCommand {
         abstract: "Training-free sparse attention (Kascade, Quest, Twilight, vAttention, StreamingLLM) for long-context LLM inference.",
         subcommands: [
             InspectCommand.self,
+            EvalCommand.self,
         ]
     )
 }
