@@ -44,7 +44,7 @@ let package = Package(
         .testTarget(name: "KascadeCoreTests", dependencies: ["KascadeCore"]),
         .testTarget(name: "KascadeModelTests", dependencies: ["KascadeModel"]),
         .testTarget(name: "KascadeCUDATests", dependencies: ["KascadeCUDA"]),
-        .testTarget(name: "KascadeEvalTests", dependencies: ["KascadeEval"]),
+        .testTarget(name: "KascadeEvalTests", dependencies: ["KascadeEval", "KascadeCore"]),
     ],
     swiftLanguageModes: [.v5]
 )

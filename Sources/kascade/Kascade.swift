@@ -11,6 +11,7 @@ struct Kascade: ParsableCommand {
             AttendCommand.self,
             BenchCommand.self,
             CheckCommand.self, CUDABenchCommand.self,
+            EvalCommand.self,
         ]
     )
 }
