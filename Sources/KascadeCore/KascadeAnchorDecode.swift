@@ -22,7 +22,6 @@ enum KascadeAnchorDecode {
         var topScratch: [UnsafeMutablePointer<Int32>] = []
         for w in 0..<min(active, pairs) { topScratch.append(workspace.ints(30 + w, N)) }
         let scale = geo.scale
-        let C = AttentionWorkspace.chunk
 
         /// Runs `body(item)` for every item over the active workers.
         func parallel(_ count: Int, _ body: (Int) -> Void) {
@@ -65,7 +64,6 @@ enum KascadeAnchorDecode {
                 for n in lo..<hi { m = max(m, row[n]) }
                 maxima[item * rowsPerPair + i] = m
             }
-            _ = C
         }
         // Pass 2: exponentials against the row maximum, per-slice sums.
         parallel(items) { item in
