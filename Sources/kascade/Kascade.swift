@@ -12,6 +12,8 @@ struct Kascade: ParsableCommand {
             BenchCommand.self,
             CheckCommand.self, CUDABenchCommand.self,
             EvalCommand.self,
+            GenerateCommand.self,
+            ScoreCommand.self,
         ]
     )
 }
