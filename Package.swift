@@ -22,6 +22,7 @@ let package = Package(
             dependencies: ["KascadeCore"],
             resources: [
                 .embedInCode("kernels/decode_attention.cu"),
+                .embedInCode("kernels/decode_attention_mma.cu"),
                 .embedInCode("kernels/decode_topk.cu"),
             ]
         ),

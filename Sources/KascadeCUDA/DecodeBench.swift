@@ -54,12 +54,16 @@ public struct DecodeVariant: Sendable, CustomStringConvertible {
     public var stages = 3
     /// Split-KV blocks aimed for, in resident-block multiples.
     public var waves = 8
+    /// Tensor-core kernels (64-key tiles).
+    public var mma = false
 
     /// The default variant.
     public init() {}
 
-    /// Parses `T`, `TxS` or `TxSxW`; nil when malformed.
+    /// Parses `T`, `TxS` or `TxSxW` (`mma` for T: tensor cores, 64-key tiles); nil when malformed.
     public init?(_ text: String) {
+        var text = Substring(text)
+        if text.hasPrefix("mma") { mma = true; text = "64" + text.dropFirst(3) }
         let parts = text.split(separator: "x").map { Int($0) }
         guard !parts.isEmpty, parts.count <= 3, parts.allSatisfy({ $0 != nil }) else { return nil }
         tile = parts[0]!
@@ -67,7 +71,7 @@ public struct DecodeVariant: Sendable, CustomStringConvertible {
         if parts.count > 2 { waves = parts[2]! }
     }
 
-    public var description: String { "\(tile)x\(stages)x\(waves)" }
+    public var description: String { "\(mma ? "mma" : "\(tile)")x\(stages)x\(waves)" }
 }
 
 /// Times the decode kernels at the paper's shapes on generated inputs, rotating input buffers
@@ -79,7 +83,7 @@ public enum DecodeBench {
                            fraction: Double = 0.10, variants: [DecodeVariant] = [DecodeVariant()], progress: (String) -> Void) throws -> DecodeBenchReport {
         let kernels = try variants.map { v throws -> DecodeKernels in
             try DecodeKernels(device: device, compiler: compiler, dtype: dtype, headDim: headDim,
-                              queryHeads: queryHeads, kvHeads: kvHeads, tile: v.tile, stages: v.stages, waves: v.waves)
+                              queryHeads: queryHeads, kvHeads: kvHeads, tile: v.tile, stages: v.stages, waves: v.waves, mma: v.mma)
         }
         let kern = kernels[0]
         let stream = try CUDAStream(device: device)

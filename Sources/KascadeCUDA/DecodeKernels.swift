@@ -40,6 +40,8 @@ public final class DecodeKernels {
     public let stages: Int
     /// Split-KV blocks aimed for, in multiples of the blocks resident at once.
     public let waves: Int
+    /// Whether the attention kernels use tensor cores (`decode_attention_mma.cu`, 64-key tiles).
+    public let mma: Bool
     /// Splits the combine kernel accepts (its `MAX_SPLITS`).
     static let maxSplits = 1024
     /// Threads of the attention kernels.
@@ -73,12 +75,14 @@ public final class DecodeKernels {
 
     /// Compiles (or loads from the cache) the kernels; throws `.unsupported` for other head dims.
     public init(device: CUDADevice, compiler: KernelCompiler, dtype: KVDType, headDim: Int,
-                queryHeads: Int, kvHeads: Int, tile: Int = 32, stages: Int = 3, waves: Int = 8) throws(CUDAError) {
+                queryHeads: Int, kvHeads: Int, tile: Int = 32, stages: Int = 3, waves: Int = 8,
+                mma: Bool = false) throws(CUDAError) {
         guard tile == 32 || tile == 64 else { throw .unsupported("tile of \(tile) keys (32 and 64 are built)") }
         guard (2...4).contains(stages), waves > 0 else { throw .unsupported("pipeline of \(stages) stages, \(waves) waves") }
         self.tile = tile
         self.stages = stages
         self.waves = waves
+        self.mma = mma
         guard headDim == 64 || headDim == 128 else { throw .unsupported("head dim \(headDim) (64 and 128 are built)") }
         guard kvHeads > 0, queryHeads > 0, queryHeads % kvHeads == 0 else {
             throw .badArgument("query heads \(queryHeads) are not a multiple of KV heads \(kvHeads)")
@@ -91,7 +95,14 @@ public final class DecodeKernels {
         self.group = group
         self.kvHeads = kvHeads
         let defs = ["KV_BF16": dtype == .bf16 ? "1" : "0", "HEAD_DIM": "\(headDim)", "GROUP": "\(group)", "TILE_KEYS": "\(tile)", "PIPE_STAGES": "\(stages)"]
-        attention = try CUDAModule(device: device, cubin: try compiler.cubin(.decodeAttention, defines: defs))
+        if mma {
+            guard tile == 64 else { throw .unsupported("tensor-core kernels use 64-key tiles, not \(tile)") }
+            var mdefs = defs
+            mdefs["TILE_KEYS"] = nil
+            attention = try CUDAModule(device: device, cubin: try compiler.cubin(.decodeAttentionMMA, defines: mdefs))
+        } else {
+            attention = try CUDAModule(device: device, cubin: try compiler.cubin(.decodeAttention, defines: defs))
+        }
         topk = try CUDAModule(device: device, cubin: try compiler.cubin(.decodeTopK, defines: ["GROUP": "\(group)"]))
         denseSplit = try attention.function("decode_dense_split")
         denseLogitsSplit = try attention.function("decode_dense_logits_split")
@@ -109,6 +120,8 @@ public final class DecodeKernels {
     /// Dynamic shared memory of the split kernels.
     func sharedBytes(values: Bool) -> Int {
         let t = tile
+        let row = 2 * headDim + 16
+        if mma { return 16 * row + stages * t * row * (values ? 2 : 1) }
         let floats = group * headDim + group * t + 4 * ((group + 3) / 4)
         return floats * 4 + stages * t * (2 * headDim + 16) * (values ? 2 : 1)
     }
