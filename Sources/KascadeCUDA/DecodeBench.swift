@@ -63,8 +63,8 @@ public struct DecodeVariant: Sendable, CustomStringConvertible {
     /// Parses `T`, `TxS` or `TxSxW` (`mma` for T: tensor cores, 64-key tiles); nil when malformed.
     public init?(_ text: String) {
         var text = Substring(text)
-        if text.hasPrefix("mma") { mma = true; text = "64" + text.dropFirst(3) }
-        let parts = text.split(separator: "x").map { Int($0) }
+        if text.hasPrefix("mma") { mma = true; text = "64x" + text.dropFirst(3) }
+        let parts = text.split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
         guard !parts.isEmpty, parts.count <= 3, parts.allSatisfy({ $0 != nil }) else { return nil }
         tile = parts[0]!
         if parts.count > 1 { stages = parts[1]! }
