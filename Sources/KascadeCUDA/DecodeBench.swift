@@ -63,7 +63,7 @@ public struct DecodeVariant: Sendable, CustomStringConvertible {
     /// Parses `T`, `TxS` or `TxSxW` (`mma` for T: tensor cores, 64-key tiles); nil when malformed.
     public init?(_ text: String) {
         var text = Substring(text)
-        if text.hasPrefix("mma") { mma = true; text = "64x" + text.dropFirst(3) }
+        if text.hasPrefix("mma") { mma = true; let rest = text.dropFirst(3); text = rest.isEmpty ? "64" : "64x" + rest }
         let parts = text.split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
         guard !parts.isEmpty, parts.count <= 3, parts.allSatisfy({ $0 != nil }) else { return nil }
         tile = parts[0]!
