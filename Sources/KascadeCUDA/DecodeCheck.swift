@@ -124,8 +124,10 @@ public enum DecodeCheck {
 
     static func runCase(_ c: DecodeCheckCase, device: CUDADevice, compiler: KernelCompiler, rng: inout SplitMix) throws -> [DecodeCheckRow] {
         let geo = try AttentionGeometry(queryHeads: c.queryHeads, kvHeads: c.kvHeads, headDim: c.headDim)
+        var variant = DecodeVariant()
+        variant.mma = c.mma; variant.tile = c.tile; variant.stages = c.stages
         let kernels = try DecodeKernels(device: device, compiler: compiler, dtype: c.dtype, headDim: c.headDim,
-                                        queryHeads: c.queryHeads, kvHeads: c.kvHeads, tile: c.tile, stages: c.stages, mma: c.mma)
+                                        queryHeads: c.queryHeads, kvHeads: c.kvHeads, main: variant, gather: variant)
         let stream = try CUDAStream(device: device)
         let B = c.batch, H = c.queryHeads, G = c.kvHeads, N = c.length, d = c.headDim
         let k = try Budget().keys(outOf: N)
