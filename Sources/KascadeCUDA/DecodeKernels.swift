@@ -121,7 +121,7 @@ public final class DecodeKernels {
     }
 
     /// Dense decode: `out [B, H, d]` fp32; `lse [B, H]` (optional) the log-sum-exp of the scaled scores;
-    /// with `logits` (`[B, H, logitStride]` fp32) the scaled scores are written too.
+    /// with `logits` (`[B, G, logitStride, H/G]` fp32) the scaled scores are written too.
     public func dense(_ p: DecodeInputs, out: UInt64, lse: UInt64? = nil, logits: UInt64? = nil, logitStride: Int = 0,
                       stream: CUDAStream) throws(CUDAError) {
         try validate(p)
@@ -138,7 +138,7 @@ public final class DecodeKernels {
         try combineLaunch(batch: p.batch, splits: splits, ws: ws, withO: true, out: out, lse: lse, stream: stream)
     }
 
-    /// Scaled scores `logits [B, H, logitStride]` and their log-sum-exp `lse [B, H]`, values unread.
+    /// Scaled scores `logits [B, G, logitStride, H/G]` and their log-sum-exp `lse [B, H]`, values unread.
     public func scores(_ p: DecodeInputs, logits: UInt64, logitStride: Int, lse: UInt64, stream: CUDAStream) throws(CUDAError) {
         try validate(p)
         let (splits, chunk) = try main.plan(main.scoresSplit, values: false, rows: p.batch * kvHeads, count: p.length)
@@ -153,7 +153,8 @@ public final class DecodeKernels {
         try combineLaunch(batch: p.batch, splits: splits, ws: ws, withO: false, out: nil, lse: lse, stream: stream)
     }
 
-    /// GQA-pooled probabilities `pooled [B, G, pooledStride]` from `logits`/`lse`, and their top `k`
+    /// GQA-pooled probabilities `pooled [B, G, pooledStride]` from `logits [B, G, logitStride, H/G]`
+    /// and `lse [B, H]`, and their top `k`
     /// positions per (sequence, KV head), ascending, into `idx [B, G, idxStride]` int32.
     public func select(batch: Int, length: Int, logits: UInt64, logitStride: Int, lse: UInt64,
                        pooled: UInt64, pooledStride: Int, idx: UInt64, idxStride: Int, k: Int,

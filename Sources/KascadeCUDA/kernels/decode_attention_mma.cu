@@ -5,7 +5,7 @@
 // The GROUP query heads of a KV head are the rows of a 16-row tile (rows >= GROUP are zero), so
 // one mma covers the whole group. A block of 4 warps streams tiles of 64 keys through shared
 // memory with cp.async; each warp owns 16 keys of every tile and keeps its own online-softmax
-// state; the warps merge at the end of the split. P is rounded to the input type for the second
+// state; the warps merge at the end of the split. Scores go to logits [B, G, rowStride, GROUP]. P is rounded to the input type for the second
 // product, as in FlashAttention.
 //
 // Definitions: KV_BF16, HEAD_DIM (64, 128), GROUP (<= 16), PIPE_STAGES.
@@ -195,9 +195,9 @@ __device__ __forceinline__ void decode_split(
                 for (int hh = 0; hh < 2; ++hh) {
                     int row = r0 + hh * 8;
                     if (row < GROUP) {
-                        float* dst = logits + ((long long)b * H + g * GROUP + row) * logitRowStride + j;
-                        if (j + 1 < end) *reinterpret_cast<float2*>(dst) = make_float2(s[nt][2 * hh], s[nt][2 * hh + 1]);
-                        else if (j < end) dst[0] = s[nt][2 * hh];
+                        float* dst = logits + (((long long)b * gridDim.y + g) * logitRowStride + j) * GROUP + row;
+                        if (j < end) dst[0] = s[nt][2 * hh];
+                        if (j + 1 < end) dst[GROUP] = s[nt][2 * hh + 1];
                     }
                 }
             }
