@@ -2,48 +2,52 @@ import Dispatch
 
 /// Exact softmax attention over every visible key: the reference all other methods are measured against.
 ///
-/// Causal, bottom-right aligned (see ``AttentionPolicy``). Work is split over query heads and
-/// queries across all cores.
+/// Causal, bottom-right aligned (see ``AttentionPolicy``). Work is split over KV heads and
+/// queries (and, for decode, over slices of the keys) across all cores; a KV head's group of query
+/// heads shares each K/V read. The policy keeps its scratch between calls, so a call allocates nothing.
 public final class DenseAttention: AttentionPolicy {
     public let name = "dense"
     public private(set) var stats = AttentionStats()
+    /// Cores used per call (default ``ProcessInfoCores/count``).
+    public var workers: Int
+    private let workspace = AttentionWorkspace()
 
-    public init() {}
+    /// A dense policy using `workers` cores.
+    public init(workers: Int = ProcessInfoCores.count) { self.workers = workers }
 
     public func reset() { stats = AttentionStats() }
 
     public func attend(layer: Int, queries: UnsafePointer<Float>, queryCount: Int,
                        kv: KVCacheView, output: UnsafeMutablePointer<Float>) throws {
-        DenseAttention.compute(queries: queries, queryCount: queryCount, kv: kv, output: output)
+        let read = DenseAttention.compute(queries: queries, queryCount: queryCount, kv: kv, output: output,
+                                          causal: true, workspace: workspace, workers: workers)
+        stats.record(keys: read, dense: DenseAttention.causalKeys(queryCount: queryCount, kv: kv))
+    }
+
+    /// Keys dense causal attention reads: `H * (T N - T (T - 1) / 2)`.
+    public static func causalKeys(queryCount: Int, kv: KVCacheView) -> Double {
         let n = Double(kv.length), t = Double(queryCount)
-        let perHead = t * n - t * (t - 1) / 2
-        let dense = perHead * Double(kv.geometry.queryHeads)
-        stats.record(keys: dense, dense: dense)
+        return (t * n - t * (t - 1) / 2) * Double(kv.geometry.queryHeads)
     }
 
     /// Dense causal attention, `queries` and `output` `[H, T, d]`.
     public static func compute(queries: UnsafePointer<Float>, queryCount: Int,
                                kv: KVCacheView, output: UnsafeMutablePointer<Float>) {
-        let geo = kv.geometry
-        let d = geo.headDim, T = queryCount, N = kv.length
-        precondition(T <= N, "queries \(T) exceed keys \(N)")
-        let jobs = geo.queryHeads * T
-        let workers = min(jobs, ProcessInfoCores.count)
-        let perWorker = (jobs + workers - 1) / max(workers, 1)
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
-            var scores = [Float](repeating: 0, count: N)
-            let lo = w * perWorker, hi = min(jobs, lo + perWorker)
-            guard lo < hi else { return }
-            for job in lo..<hi {
-                let h = job / T, t = job % T
-                let g = geo.kvHead(ofQueryHead: h)
-                let visible = N - T + t + 1
-                let q = queries + (h * T + t) * d
-                let out = output + (h * T + t) * d
-                scores.withUnsafeMutableBufferPointer { s in
-                    attendRow(q: q, kv: kv, g: g, count: visible, scores: s.baseAddress!, out: out)
-                }
-            }
+        compute(queries: queries, queryCount: queryCount, kv: kv, output: output,
+                causal: true, workspace: AttentionWorkspace(), workers: ProcessInfoCores.count)
+    }
+
+    /// Dense attention, `queries` and `output` `[H, T, d]`. Causal: query `t` sees keys
+    /// `0 ... N - T + t`; otherwise every query sees all `N` keys. Returns the keys read.
+    @discardableResult
+    public static func compute(queries: UnsafePointer<Float>, queryCount: Int, kv: KVCacheView,
+                               output: UnsafeMutablePointer<Float>, causal: Bool,
+                               workspace: AttentionWorkspace, workers: Int) -> Double {
+        let T = queryCount, N = kv.length
+        precondition(!causal || T <= N, "queries \(T) exceed keys \(N)")
+        return AttentionEngine.run(queries: queries, queryCount: T, kv: kv, workspace: workspace,
+                                   workers: workers, output: output) { _, t in
+            AttentionEngine.KeySet(indices: nil, indexCount: 0, lo: 0, hi: causal ? N - T + t + 1 : N)
         }
     }
 
@@ -55,25 +59,13 @@ public final class DenseAttention: AttentionPolicy {
         let scale = kv.geometry.scale
         var m = -Float.infinity
         for n in 0..<count {
-            let k = kv.key(g, n)
-            var acc: Float = 0
-            for i in 0..<d { acc += q[i] * k[i] }
-            acc *= scale
+            let acc = VectorMath.dot(q, kv.key(g, n), d) * scale
             scores[n] = acc
             m = max(m, acc)
         }
-        var sum: Float = 0
-        for n in 0..<count {
-            let e = (scores[n] - m).exp
-            scores[n] = e
-            sum += e
-        }
+        let sum = VectorMath.expShiftedSum(scores, count, shift: m)
         for i in 0..<d { out[i] = 0 }
         let inv = 1 / sum
-        for n in 0..<count {
-            let v = kv.value(g, n)
-            let p = scores[n] * inv
-            for i in 0..<d { out[i] += p * v[i] }
-        }
+        for n in 0..<count { VectorMath.axpy(out, scores[n] * inv, kv.value(g, n), d) }
     }
 }

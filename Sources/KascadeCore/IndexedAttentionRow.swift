@@ -24,25 +24,16 @@ public enum IndexedAttentionRow {
         let scale = kv.geometry.scale
         var m = -Float.infinity
         for j in 0..<count {
-            let k = kv.key(g, Int(indices[j]))
-            var acc: Float = 0
-            for i in 0..<d { acc += q[i] * k[i] }
-            acc *= scale
-            scratch[j] = acc
-            m = max(m, acc)
+            let s = VectorMath.dot(q, kv.key(g, Int(indices[j])), d) * scale
+            scratch[j] = s
+            m = max(m, s)
         }
-        var sum: Float = 0
-        for j in 0..<count {
-            var e = (scratch[j] - m).exp
-            if let w = weights { e *= w[j] }
-            scratch[j] = e
-            sum += e
+        var sum = VectorMath.expShiftedSum(scratch, count, shift: m)
+        if let w = weights {
+            sum = 0
+            for j in 0..<count { scratch[j] *= w[j]; sum += scratch[j] }
         }
         let inv = 1 / sum
-        for j in 0..<count {
-            let v = kv.value(g, Int(indices[j]))
-            let p = scratch[j] * inv
-            for i in 0..<d { out[i] += p * v[i] }
-        }
+        for j in 0..<count { VectorMath.axpy(out, scratch[j] * inv, kv.value(g, Int(indices[j])), d) }
     }
 }

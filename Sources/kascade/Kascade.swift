@@ -7,7 +7,13 @@ struct Kascade: ParsableCommand {
         commandName: "kascade",
         abstract: "Training-free sparse attention (Kascade, Quest, Twilight, vAttention, StreamingLLM) for long-context LLM inference.",
         subcommands: [
+            InspectCommand.self,
+            AttendCommand.self,
+            BenchCommand.self,
             CheckCommand.self, CUDABenchCommand.self,
+            EvalCommand.self,
+            GenerateCommand.self,
+            ScoreCommand.self,
         ]
     )
 }
