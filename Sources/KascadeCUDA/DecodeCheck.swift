@@ -59,8 +59,9 @@ public struct DecodeCheckRow: Codable, Sendable {
 
 /// Checks every decode kernel against the CPU reference on fresh random inputs.
 ///
-/// The Kascade CPU reference here is written from SPEC 2.2: per KV head, the sum over the group's
-/// heads of the softmax over all keys, `TopK.select` on it, then `IndexedAttentionRow` over the set.
+/// References: `DenseAttention` (dense, layer 0), the core's `KascadeAnchor.decode` (Kascade
+/// selection: GQA-pooled post-softmax scores, exact top-k), `IndexedAttentionRow` (attention over
+/// a selection, anchor output and reuse).
 public enum DecodeCheck {
     /// Relative error allowed for the CUDA-core kernels: GPU and CPU see identical rounded inputs,
     /// so only float32 order differs.
