@@ -31,6 +31,7 @@ let package = Package(
             dependencies: ["KascadeCore"],
             resources: [
                 .embedInCode("kernels/decode_attention.cu"),
+                .embedInCode("kernels/decode_attention_mma.cu"),
                 .embedInCode("kernels/decode_topk.cu"),
             ]
         ),
