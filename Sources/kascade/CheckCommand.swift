@@ -60,6 +60,9 @@ struct CheckCommand: ParsableCommand {
                 }
             }
         }
+        for dtype in KVDType.allCases { for d in [64, 128] { for g in [1, 3, 4, 8, 16] { for st in [2, 3] {
+            _ = try compiler.cubin(.decodeAttentionMMA, defines: ["KV_BF16": dtype == .bf16 ? "1" : "0", "HEAD_DIM": "\(d)", "GROUP": "\(g)", "PIPE_STAGES": "\(st)"])
+        } } } }
         for g in [1, 3, 4, 8] { _ = try compiler.cubin(.decodeTopK, defines: ["GROUP": "\(g)"]) }
         for (key, log) in compiler.logs {
             print("== \(key)")

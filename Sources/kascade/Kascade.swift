@@ -12,6 +12,10 @@ struct Kascade: ParsableCommand {
             BenchCommand.self,
             CheckCommand.self, CUDABenchCommand.self,
             EvalCommand.self,
+            GenerateCommand.self,
+            ScoreCommand.self,
+            CalibrateCommand.self,
+            DemoCommand.self,
         ]
     )
 }

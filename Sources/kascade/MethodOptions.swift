@@ -26,7 +26,7 @@ struct MethodOptions: ParsableArguments {
     @Option(name: .customLong("base-fraction"), help: "Twilight: fraction of the context its Quest selector keeps before pruning, in (0, 1].")
     var baseFraction: Double = 0.25
 
-    @Option(name: .customLong("top-p"), help: "Twilight: probability mass the pruned set keeps, in (0, 1].")
+    @Option(name: .customLong("twilight-p"), help: "Twilight: probability mass the pruned set keeps, in (0, 1].")
     var topP: Double = 0.95
 
     @Option(help: "vAttention: relative error bound epsilon, in (0, 1).")
@@ -38,7 +38,7 @@ struct MethodOptions: ParsableArguments {
     @Option(help: "vAttention: predicted set from exact top-k scores (topK) or Quest pages (questPages).")
     var predictor: String = "topK"
 
-    @Option(help: "vAttention: seed of the sampled tail.")
+    @Option(name: .customLong("vattention-seed"), help: "vAttention: seed of the sampled tail.")
     var seed: UInt64 = 0
 
     /// The layer index `kascade attend` runs a model-level policy as (Quest and Twilight keep layers 0 and 1 dense).
@@ -84,7 +84,7 @@ func makeAttentionPolicy(_ options: MethodOptions, layers: Int, geometry: Attent
             throw MethodOptions.Failure("--base-fraction \(options.baseFraction) is outside (0, 1]")
         }
         guard options.topP > 0, options.topP <= 1 else {
-            throw MethodOptions.Failure("--top-p \(options.topP) is outside (0, 1]")
+            throw MethodOptions.Failure("--twilight-p \(options.topP) is outside (0, 1]")
         }
         return TwilightAttention(budget: try options.resolvedBudget(), baseFraction: options.baseFraction, topP: Float(options.topP))
     case "vattention":
