@@ -29,7 +29,10 @@ let package = Package(
         .target(
             name: "KascadeCUDA",
             dependencies: ["KascadeCore"],
-            exclude: ["kernels"]
+            resources: [
+                .embedInCode("kernels/decode_attention.cu"),
+                .embedInCode("kernels/decode_topk.cu"),
+            ]
         ),
         .target(name: "KascadeEval", dependencies: ["KascadeModel", "KascadeCore"], swiftSettings: cpuSettings),
         .executableTarget(
@@ -42,7 +45,7 @@ let package = Package(
         .testTarget(name: "KascadeCoreTests", dependencies: ["KascadeCore"]),
         .testTarget(name: "KascadeModelTests", dependencies: ["KascadeModel"]),
         .testTarget(name: "KascadeCUDATests", dependencies: ["KascadeCUDA"]),
-        .testTarget(name: "KascadeEvalTests", dependencies: ["KascadeEval"]),
+        .testTarget(name: "KascadeEvalTests", dependencies: ["KascadeEval", "KascadeCore"]),
     ],
     swiftLanguageModes: [.v5]
 )

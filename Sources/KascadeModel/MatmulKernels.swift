@@ -8,6 +8,15 @@ enum MatmulKernels {
     @inline(__always)
     static func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
 
+    /// Horizontal sum of the 16 lanes (pairwise halves, stays inline).
+    @inline(__always)
+    static func hsum(_ v: V) -> Float {
+        let a = v.lowHalf + v.highHalf
+        let b = a.lowHalf + a.highHalf
+        let c = b.lowHalf + b.highHalf
+        return c[0] + c[1]
+    }
+
     @inline(__always)
     static func fma(_ acc: inout V, _ a: V, _ b: V) {
         #if (arch(x86_64) || arch(arm64)) && !KASCADE_NO_FMA
@@ -23,18 +32,18 @@ enum MatmulKernels {
     static func tile(w: UnsafePointer<Float>, rows: Int, cols: Int, x: UnsafePointer<Float>, xStride: Int,
                      tokens: Int, out: UnsafeMutablePointer<Float>, outStride: Int) {
         var t = 0
-        while t + 4 <= tokens {
+        while t + 2 <= tokens {
             var r = 0
             while r + 4 <= rows {
-                block4x4(w: w + r * cols, cols: cols, x: x + t * xStride, xStride: xStride,
+                block4x2(w: w + r * cols, cols: cols, x: x + t * xStride, xStride: xStride,
                          out: out + t * outStride + r, outStride: outStride)
                 r += 4
             }
             while r < rows {
-                for j in 0..<4 { out[(t + j) * outStride + r] = dot(w + r * cols, x + (t + j) * xStride, cols) }
+                for j in 0..<2 { out[(t + j) * outStride + r] = dot(w + r * cols, x + (t + j) * xStride, cols) }
                 r += 1
             }
-            t += 4
+            t += 2
         }
         while t < tokens {
             var r = 0
@@ -61,7 +70,7 @@ enum MatmulKernels {
             c += 32
         }
         if c < n { fma(&s0, load(a + c), load(b + c)) }
-        return (s0 + s1).sum()
+        return hsum(s0 + s1)
     }
 
     /// Four rows against one token.
@@ -75,38 +84,58 @@ enum MatmulKernels {
             fma(&a1, load(w + cols + c), xv)
             fma(&a2, load(w + 2 * cols + c), xv)
             fma(&a3, load(w + 3 * cols + c), xv)
-            c += 16
+            c &+= 16
         }
-        out[0] = a0.sum(); out[1] = a1.sum(); out[2] = a2.sum(); out[3] = a3.sum()
+        out[0] = hsum(a0); out[1] = hsum(a1); out[2] = hsum(a2); out[3] = hsum(a3)
     }
 
-    /// Four rows against four tokens: 16 accumulators.
+    typealias V8 = SIMD8<Float>
+
     @inline(__always)
-    static func block4x4(w: UnsafePointer<Float>, cols: Int, x: UnsafePointer<Float>, xStride: Int,
+    static func load8(_ p: UnsafePointer<Float>) -> V8 { UnsafeRawPointer(p).loadUnaligned(as: V8.self) }
+
+    @inline(__always)
+    static func fma8(_ acc: inout V8, _ a: V8, _ b: V8) {
+        #if (arch(x86_64) || arch(arm64)) && !KASCADE_NO_FMA
+        acc.addProduct(a, b)
+        #else
+        acc += a * b
+        #endif
+    }
+
+    @inline(__always)
+    static func hsum8(_ v: V8) -> Float {
+        let b = v.lowHalf + v.highHalf
+        let c = b.lowHalf + b.highHalf
+        return c[0] + c[1]
+    }
+
+    /// Four rows against two tokens: 8 eight-lane accumulators plus 3 operands stay within the
+    /// 16 vector registers of AVX2 (no spills); 6 loads feed 8 multiply-adds.
+    @inline(__always)
+    static func block4x2(w: UnsafePointer<Float>, cols: Int, x: UnsafePointer<Float>, xStride: Int,
                          out: UnsafeMutablePointer<Float>, outStride: Int) {
-        var a00 = V(), a01 = V(), a02 = V(), a03 = V()
-        var a10 = V(), a11 = V(), a12 = V(), a13 = V()
-        var a20 = V(), a21 = V(), a22 = V(), a23 = V()
-        var a30 = V(), a31 = V(), a32 = V(), a33 = V()
-        let x0 = x, x1 = x + xStride, x2 = x + 2 * xStride, x3 = x + 3 * xStride
+        var a00 = V8(), a01 = V8()
+        var a10 = V8(), a11 = V8()
+        var a20 = V8(), a21 = V8()
+        var a30 = V8(), a31 = V8()
+        let x0 = x, x1 = x + xStride
         let w0 = w, w1 = w + cols, w2 = w + 2 * cols, w3 = w + 3 * cols
         var c = 0
         while c < cols {
-            let v0 = load(x0 + c), v1 = load(x1 + c), v2 = load(x2 + c), v3 = load(x3 + c)
-            let r0 = load(w0 + c)
-            fma(&a00, r0, v0); fma(&a01, r0, v1); fma(&a02, r0, v2); fma(&a03, r0, v3)
-            let r1 = load(w1 + c)
-            fma(&a10, r1, v0); fma(&a11, r1, v1); fma(&a12, r1, v2); fma(&a13, r1, v3)
-            let r2 = load(w2 + c)
-            fma(&a20, r2, v0); fma(&a21, r2, v1); fma(&a22, r2, v2); fma(&a23, r2, v3)
-            let r3 = load(w3 + c)
-            fma(&a30, r3, v0); fma(&a31, r3, v1); fma(&a32, r3, v2); fma(&a33, r3, v3)
-            c += 16
+            let v0 = load8(x0 + c), v1 = load8(x1 + c)
+            let r0 = load8(w0 + c)
+            fma8(&a00, r0, v0); fma8(&a01, r0, v1)
+            let r1 = load8(w1 + c)
+            fma8(&a10, r1, v0); fma8(&a11, r1, v1)
+            let r2 = load8(w2 + c)
+            fma8(&a20, r2, v0); fma8(&a21, r2, v1)
+            let r3 = load8(w3 + c)
+            fma8(&a30, r3, v0); fma8(&a31, r3, v1)
+            c &+= 8
         }
-        out[0] = a00.sum(); out[1] = a10.sum(); out[2] = a20.sum(); out[3] = a30.sum()
-        let o1 = out + outStride, o2 = out + 2 * outStride, o3 = out + 3 * outStride
-        o1[0] = a01.sum(); o1[1] = a11.sum(); o1[2] = a21.sum(); o1[3] = a31.sum()
-        o2[0] = a02.sum(); o2[1] = a12.sum(); o2[2] = a22.sum(); o2[3] = a32.sum()
-        o3[0] = a03.sum(); o3[1] = a13.sum(); o3[2] = a23.sum(); o3[3] = a33.sum()
+        out[0] = hsum8(a00); out[1] = hsum8(a10); out[2] = hsum8(a20); out[3] = hsum8(a30)
+        let o1 = out + outStride
+        o1[0] = hsum8(a01); o1[1] = hsum8(a11); o1[2] = hsum8(a21); o1[3] = hsum8(a31)
     }
 }

@@ -12,6 +12,10 @@ struct Kascade: ParsableCommand {
             BenchCommand.self,
             CalibrateCommand.self,
             DemoCommand.self,
+            CheckCommand.self, CUDABenchCommand.self,
+            EvalCommand.self,
+            GenerateCommand.self,
+            ScoreCommand.self,
         ]
     )
 }

@@ -8,6 +8,8 @@ struct MethodEquivalenceTests {
     /// Methods under test at `Budget.full`; each entry builds a fresh policy for the default model.
     static let methods: [(String, () throws -> AttentionPolicy)] = [
         ("dense", { DenseAttention() }),
+        ("kascade", { KascadeAttention(schedule: try KascadeSchedule.evenlySpaced(layers: 30, kvHeads: 3, anchors: 5, fraction: 1, kMin: 0)) }),
+        ("kascade-pooled", { KascadeAttention(schedule: try KascadeSchedule.evenlySpaced(layers: 30, kvHeads: 3, anchors: 5, fraction: 1, kMin: 0), variant: .pooled) }),
         ("quest", { QuestAttention(budget: .full) }),
         ("twilight", { TwilightAttention(budget: .full, baseFraction: 1, topP: 1) }),
         ("vattention", { VAttention(budget: .full) }),
