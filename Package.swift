@@ -24,7 +24,8 @@ let package = Package(
     ],
     targets: [
         .target(name: "KascadeCore", swiftSettings: cpuSettings),
-        .target(name: "KascadeModel", dependencies: ["KascadeCore"], swiftSettings: cpuSettings),
+        .target(name: "KascadeModel", dependencies: ["KascadeCore"],
+                resources: [.embedInCode("Resources/SmolLM2-135M-Instruct.Q4_1.schedule.json")], swiftSettings: cpuSettings),
         .target(
             name: "KascadeCUDA",
             dependencies: ["KascadeCore"],

@@ -14,6 +14,8 @@ struct Kascade: ParsableCommand {
             EvalCommand.self,
             GenerateCommand.self,
             ScoreCommand.self,
+            CalibrateCommand.self,
+            DemoCommand.self,
         ]
     )
 }
