@@ -10,7 +10,7 @@ OUT=${OUT:-/tmp/out}
 mkdir -p "$OUT"
 BIN=/tmp/kascade
 xz -d -c "$HERE/kascade.xz" > $BIN && chmod +x $BIN || { echo "cannot unpack kascade.xz"; exit 1; }
-export KASCADE_CACHE=/tmp/kascade-cubin
+export KASCADE_CACHE=/tmp/kascade-cache
 nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.mem,memory.used,memory.total --format=csv | tee $OUT/gpu.txt
 STATUS=0
 if [[ $MODE != bench && $MODE != ours ]]; then

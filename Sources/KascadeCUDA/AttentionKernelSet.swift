@@ -50,7 +50,8 @@ final class AttentionKernelSet {
     }
 
     /// Split count and keys per split for `count` keys in each of `rows` (sequence, KV head) rows:
-    /// about `waves` times the blocks resident at once, at least two tiles per split.
+    /// about `waves` times the blocks resident at once (at most 2 for very few rows), at least two
+    /// tiles per split.
     func plan(_ fn: KernelFunction, values: Bool, rows: Int, count: Int) throws(CUDAError) -> (splits: Int, chunk: Int) {
         let t = variant.tile
         let slots: Int
@@ -59,7 +60,10 @@ final class AttentionKernelSet {
             slotsCache[fn.name] = slots
         }
         let r = max(1, rows)
-        let want = (variant.waves * slots + r - 1) / r
+        // Few rows (batch 1): two waves of longer splits measured about 6% faster than four at
+        // 128k on the H100; more rows keep the variant's waves.
+        let waves = r * 16 < slots ? min(variant.waves, 2) : variant.waves
+        let want = (waves * slots + r - 1) / r
         let maxSplits = max(1, (count + 2 * t - 1) / (2 * t))
         var splits = min(max(want, 1), maxSplits, AttentionKernelSet.maxSplits)
         let per = (count + splits - 1) / splits

@@ -29,9 +29,10 @@ struct CheckCommand: ParsableCommand {
             let compiler = try KernelCompiler(architecture: dev.architecture)
             let s = seed ?? UInt64(Date().timeIntervalSince1970 * 1000)
             print("device: \(dev.name) (\(dev.architecture), \(dev.multiprocessors) SMs), seed \(s)")
-            let rows = try DecodeCheck.run(device: dev, compiler: compiler, cases: DecodeCheck.grid(small: small), seed: s) {
+            var rows = try DecodeCheck.run(device: dev, compiler: compiler, cases: DecodeCheck.grid(small: small), seed: s) {
                 FileHandle.standardError.write(($0 + "\n").data(using: .utf8)!)
             }
+            rows += try PolicyCheck.run(device: dev, seed: s, small: small)
             print(table(rows))
             if let json {
                 let enc = JSONEncoder()
