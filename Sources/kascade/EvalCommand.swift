@@ -108,16 +108,12 @@ struct EvalCommand: ParsableCommand {
     func run() throws {
         let plan = try makePlan()
         let log: (String) -> Void = { FileHandle.standardError.write(Data(("kascade eval: " + $0 + "\n").utf8)) }
-        let backend = try EvalCommand.makeBackend(model: model, schedule: schedule, plan: plan,
-                                                  customItems: tasksFile != nil, log: log)
+        let custom = try tasksFile.map { try ItemsFile.load(path: $0) }      // bad input fails before the model loads
         let corpus = try LicenseCorpus.load()
-        let items: [EvalItem]
-        if let tasksFile {
-            items = try ItemsFile.load(path: tasksFile)
-        } else {
-            let generator = TaskGenerator(seed: plan.seed, counter: backend.counter, corpus: corpus)
-            items = try plan.generateItems(generator: generator)
-        }
+        let backend = try EvalCommand.makeBackend(model: model, schedule: schedule, plan: plan,
+                                                  customItems: custom != nil, log: log)
+        let items = try custom ?? plan.generateItems(
+            generator: TaskGenerator(seed: plan.seed, counter: backend.counter, corpus: corpus))
         let texts = plan.fidelityTexts.map { (name: $0, text: corpus.documents[$0]!) }
         let resultsLog = try ResultsLog(path: results, resume: resume)
         if resume { log("resuming: \(resultsLog.items.count + resultsLog.fidelity.count) results already in \(results)") }
