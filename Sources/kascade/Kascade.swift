@@ -16,8 +16,6 @@ struct Kascade: ParsableCommand {
             EvalCommand.self,
             GenerateCommand.self,
             ScoreCommand.self,
-            CalibrateCommand.self,
-            DemoCommand.self,
         ]
     )
 }
