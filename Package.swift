@@ -24,11 +24,16 @@ let package = Package(
     ],
     targets: [
         .target(name: "KascadeCore", swiftSettings: cpuSettings),
-        .target(name: "KascadeModel", dependencies: ["KascadeCore"], swiftSettings: cpuSettings),
+        .target(name: "KascadeModel", dependencies: ["KascadeCore"],
+                resources: [.embedInCode("Resources/SmolLM2-135M-Instruct.Q4_1.schedule.json")], swiftSettings: cpuSettings),
         .target(
             name: "KascadeCUDA",
             dependencies: ["KascadeCore"],
-            exclude: ["kernels"]
+            resources: [
+                .embedInCode("kernels/decode_attention.cu"),
+                .embedInCode("kernels/decode_attention_mma.cu"),
+                .embedInCode("kernels/decode_topk.cu"),
+            ]
         ),
         .target(name: "KascadeEval", dependencies: ["KascadeModel", "KascadeCore"], swiftSettings: cpuSettings),
         .executableTarget(
@@ -41,7 +46,7 @@ let package = Package(
         .testTarget(name: "KascadeCoreTests", dependencies: ["KascadeCore"]),
         .testTarget(name: "KascadeModelTests", dependencies: ["KascadeModel"]),
         .testTarget(name: "KascadeCUDATests", dependencies: ["KascadeCUDA"]),
-        .testTarget(name: "KascadeEvalTests", dependencies: ["KascadeEval"]),
+        .testTarget(name: "KascadeEvalTests", dependencies: ["KascadeEval", "KascadeCore"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -13,6 +13,14 @@ public final class AttentionWorkspace {
         let acc: UnsafeMutablePointer<Float>
         /// Keys read by this worker in the last run (times rows).
         var keysRead = 0
+        /// Sink of the prefetching loads (kept so they are not removed).
+        var touched: UInt32 = 0
+        /// Element offsets of the current block's key rows, `[chunk]`.
+        let offsets: UnsafeMutablePointer<Int>
+        /// `chunk` zeros: the weights of padding rows.
+        let zeros: UnsafeMutablePointer<Float>
+        /// `headDim` floats that padding rows accumulate into.
+        let discard: UnsafeMutablePointer<Float>
 
         init(rows: Int, headDim: Int) {
             self.rows = rows
@@ -21,10 +29,16 @@ public final class AttentionWorkspace {
             maxima = .allocate(capacity: rows)
             sums = .allocate(capacity: rows)
             acc = .allocate(capacity: rows * headDim)
+            offsets = .allocate(capacity: AttentionWorkspace.chunk)
+            zeros = .allocate(capacity: AttentionWorkspace.chunk)
+            zeros.initialize(repeating: 0, count: AttentionWorkspace.chunk)
+            discard = .allocate(capacity: headDim)
+            discard.initialize(repeating: 0, count: headDim)
         }
 
         deinit {
             scores.deallocate(); maxima.deallocate(); sums.deallocate(); acc.deallocate()
+            offsets.deallocate(); zeros.deallocate(); discard.deallocate()
         }
     }
 

@@ -52,7 +52,12 @@ public enum VectorMath {
         var clamped = x.replacing(with: -87.5, where: x .< -87.5)
         clamped = clamped.replacing(with: 0, where: .!(clamped .<= 0))
         let log2e: Float = 1.442695040888963
-        let n = (clamped * log2e).rounded(.toNearestOrEven)
+        // Round to nearest with the 1.5 * 2^23 trick (no libm call, no SSE4.1 needed); the integer
+        // sits in the low mantissa bits of `shifted`.
+        let magic = SIMD8<Float>(repeating: 12582912)
+        let shifted = clamped * log2e + magic
+        let n = shifted - magic
+        let ni = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- unsafeBitCast(magic, to: SIMD8<Int32>.self)
         var r = clamped - n * 0.693145751953125
         r = r - n * 1.428606765330187e-06
         var p = SIMD8<Float>(repeating: 1.0 / 720)
@@ -62,7 +67,7 @@ public enum VectorMath {
         p = p * r + 0.5
         p = p * r + 1
         p = p * r + 1
-        let bits = (SIMD8<Int32>(n) &+ 127) &<< 23
+        let bits = (ni &+ 127) &<< 23
         let scaled = p * unsafeBitCast(bits, to: SIMD8<Float>.self)
         return scaled.replacing(with: 0, where: x .< -87.5).replacing(with: .nan, where: x .!= x)
     }

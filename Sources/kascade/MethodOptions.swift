@@ -23,6 +23,24 @@ struct MethodOptions: ParsableArguments {
     @Option(help: "Kascade variant: headAware, pooled or noRemap.")
     var variant: KascadeVariant = .headAware
 
+    @Option(name: .customLong("base-fraction"), help: "Twilight: fraction of the context its Quest selector keeps before pruning, in (0, 1].")
+    var baseFraction: Double = 0.25
+
+    @Option(name: .customLong("twilight-p"), help: "Twilight: probability mass the pruned set keeps, in (0, 1].")
+    var topP: Double = 0.95
+
+    @Option(help: "vAttention: relative error bound epsilon, in (0, 1).")
+    var epsilon: Double = 0.05
+
+    @Option(help: "vAttention: failure probability delta, in (0, 1).")
+    var delta: Double = 0.05
+
+    @Option(help: "vAttention: predicted set from exact top-k scores (topK) or Quest pages (questPages).")
+    var predictor: String = "topK"
+
+    @Option(name: .customLong("vattention-seed"), help: "vAttention: seed of the sampled tail.")
+    var seed: UInt64 = 0
+
     /// The layer index `kascade attend` runs a model-level policy as (Quest and Twilight keep layers 0 and 1 dense).
     static let attendLayer = 2
 
@@ -59,8 +77,29 @@ func makeAttentionPolicy(_ options: MethodOptions, layers: Int, geometry: Attent
         return DenseAttention()
     case "kascade":
         return KascadeAttention(schedule: try options.resolvedSchedule(layers: layers, geometry: geometry), variant: options.variant)
-    case "quest", "twilight", "vattention", "streaming":
-        throw MethodOptions.Failure("method '\(options.method)' is not available in this build yet")
+    case "quest":
+        return QuestAttention(budget: try options.resolvedBudget())
+    case "twilight":
+        guard options.baseFraction > 0, options.baseFraction <= 1 else {
+            throw MethodOptions.Failure("--base-fraction \(options.baseFraction) is outside (0, 1]")
+        }
+        guard options.topP > 0, options.topP <= 1 else {
+            throw MethodOptions.Failure("--twilight-p \(options.topP) is outside (0, 1]")
+        }
+        return TwilightAttention(budget: try options.resolvedBudget(), baseFraction: options.baseFraction, topP: Float(options.topP))
+    case "vattention":
+        guard options.epsilon > 0, options.epsilon < 1 else { throw MethodOptions.Failure("--epsilon \(options.epsilon) is outside (0, 1)") }
+        guard options.delta > 0, options.delta < 1 else { throw MethodOptions.Failure("--delta \(options.delta) is outside (0, 1)") }
+        let predictor: VAttentionPredictor
+        switch options.predictor {
+        case "topK": predictor = .topK
+        case "questPages": predictor = .questPages
+        default: throw MethodOptions.Failure("--predictor '\(options.predictor)' is not topK or questPages")
+        }
+        return VAttention(budget: try options.resolvedBudget(), epsilon: options.epsilon, delta: options.delta,
+                          predictor: predictor, seed: options.seed)
+    case "streaming":
+        return StreamingLLMAttention(budget: try options.resolvedBudget())
     default:
         throw MethodOptions.Failure("unknown method '\(options.method)' (dense, kascade, anchor, reuse, quest, twilight, vattention, streaming)")
     }

@@ -1,0 +1,205 @@
+/// Element type of queries, keys and values on the GPU.
+public enum KVDType: String, CaseIterable, Sendable, Codable {
+    /// bfloat16.
+    case bf16
+    /// IEEE half.
+    case fp16
+}
+
+/// Device addresses and sizes of one decode step's inputs.
+///
+/// `q` is `[B, H, d]`; `k` and `v` are `[B, G, capacity, d]` with the first `length` positions valid;
+/// all in the kernels' element type.
+public struct DecodeInputs {
+    /// Queries `[B, H, d]`.
+    public var q: UInt64
+    /// Keys `[B, G, capacity, d]`.
+    public var k: UInt64
+    /// Values `[B, G, capacity, d]`.
+    public var v: UInt64
+    /// Sequences `B`.
+    public var batch: Int
+    /// Valid positions `N`.
+    public var length: Int
+    /// Positions reserved per KV head.
+    public var capacity: Int
+
+    /// Bundles the addresses; `capacity` defaults to `length`.
+    public init(q: UInt64, k: UInt64, v: UInt64, batch: Int, length: Int, capacity: Int? = nil) {
+        self.q = q; self.k = k; self.v = v
+        self.batch = batch; self.length = length; self.capacity = capacity ?? length
+    }
+}
+
+/// The decode kernels for one (dtype, head dim, group size), compiled for the device, and their
+/// host-side launchers (Kascade: Deshmukh et al., arXiv 2512.16391; flash-decoding split-KV).
+///
+/// Two builds of the attention kernels: `main` for dense decode and anchor scores (streaming
+/// reads), `gather` for attention over index lists (anchor output, reuse layers).
+public final class DecodeKernels {
+    /// Owning device.
+    public let device: CUDADevice
+    /// Element type.
+    public let dtype: KVDType
+    /// Head dim `d`.
+    public let headDim: Int
+    /// GQA group `H / G`.
+    public let group: Int
+    /// KV heads `G`.
+    public let kvHeads: Int
+    /// Variant of the dense and score kernels.
+    public var mainVariant: DecodeVariant { main.variant }
+    /// Variant of the sparse (gather) kernel.
+    public var gatherVariant: DecodeVariant { gather.variant }
+
+    let main: AttentionKernelSet
+    let gather: AttentionKernelSet
+    let topk: CUDAModule
+    let pool: KernelFunction
+    let selectTopK: KernelFunction
+    let fill: KernelFunction
+    private var partO: DeviceBuffer?
+    private var partML: DeviceBuffer?
+    private var histogram: DeviceBuffer?
+
+    /// Compiles (or loads from the cache) the kernels; throws `.unsupported` for other head dims.
+    public init(device: CUDADevice, compiler: KernelCompiler, dtype: KVDType, headDim: Int,
+                queryHeads: Int, kvHeads: Int, main: DecodeVariant = DecodeVariant(),
+                gather: DecodeVariant = .gather) throws(CUDAError) {
+        guard headDim == 64 || headDim == 128 else { throw .unsupported("head dim \(headDim) (64 and 128 are built)") }
+        guard kvHeads > 0, queryHeads > 0, queryHeads % kvHeads == 0 else {
+            throw .badArgument("query heads \(queryHeads) are not a multiple of KV heads \(kvHeads)")
+        }
+        let group = queryHeads / kvHeads
+        guard group <= 16 else { throw .unsupported("GQA group \(group) (at most 16)") }
+        self.device = device
+        self.dtype = dtype
+        self.headDim = headDim
+        self.group = group
+        self.kvHeads = kvHeads
+        self.main = try AttentionKernelSet(device: device, compiler: compiler, dtype: dtype, headDim: headDim, group: group, variant: main)
+        self.gather = main.description == gather.description ? self.main
+            : try AttentionKernelSet(device: device, compiler: compiler, dtype: dtype, headDim: headDim, group: group, variant: gather)
+        topk = try CUDAModule(device: device, cubin: try compiler.cubin(.decodeTopK, defines: ["GROUP": "\(group)"]))
+        pool = try topk.function("decode_pool")
+        selectTopK = try topk.function("decode_select")
+        fill = try topk.function("fill_random16")
+    }
+
+    /// Query heads `H`.
+    public var queryHeads: Int { group * kvHeads }
+
+    /// Splits the dense kernel uses for `batch` sequences of `length` keys.
+    public func denseSplits(batch: Int, length: Int) throws(CUDAError) -> Int {
+        try main.plan(main.denseSplit, values: true, rows: batch * kvHeads, count: length).splits
+    }
+
+    private func workspace(batch: Int, splits: Int) throws(CUDAError) -> (o: UInt64, ml: UInt64) {
+        let rows = batch * queryHeads * splits
+        if (partO?.byteCount ?? 0) < rows * headDim * 4 { partO = try device.allocate(rows * headDim * 4) }
+        if (partML?.byteCount ?? 0) < rows * 8 { partML = try device.allocate(rows * 8) }
+        return (partO!.address, partML!.address)
+    }
+
+    private func validate(_ p: DecodeInputs) throws(CUDAError) {
+        guard p.batch > 0, p.length > 0, p.capacity >= p.length else {
+            throw .badArgument("decode needs batch > 0 and 0 < N <= capacity (B=\(p.batch), N=\(p.length), cap=\(p.capacity))")
+        }
+        guard p.batch < 65536 else { throw .unsupported("batch \(p.batch)") }
+        guard p.capacity < Int(Int32.max) else { throw .unsupported("context \(p.capacity)") }
+    }
+
+    private func strides(_ p: DecodeInputs) -> (batch: KernelArg, head: KernelArg) {
+        (.int64(Int64(kvHeads * p.capacity * headDim)), .int64(Int64(p.capacity * headDim)))
+    }
+
+    private func combineLaunch(batch: Int, splits: Int, ws: (o: UInt64, ml: UInt64), withO: Bool,
+                               out: UInt64?, lse: UInt64?, stream: CUDAStream) throws(CUDAError) {
+        try main.combine.launch(grid: (queryHeads, batch, 1), block: min(headDim, 128), stream: stream,
+                           [withO ? .pointer(ws.o) : .null, .pointer(ws.ml), .int32(Int32(splits)),
+                            out.map { .pointer($0) } ?? .null, lse.map { .pointer($0) } ?? .null])
+    }
+
+    /// Dense decode: `out [B, H, d]` fp32; `lse [B, H]` (optional) the log-sum-exp of the scaled scores;
+    /// with `logits` (`[B, G, logitStride, H/G]` fp32) the scaled scores are written too.
+    public func dense(_ p: DecodeInputs, out: UInt64, lse: UInt64? = nil, logits: UInt64? = nil, logitStride: Int = 0,
+                      stream: CUDAStream) throws(CUDAError) {
+        try validate(p)
+        let fn = logits == nil ? main.denseSplit : main.denseLogitsSplit
+        let (splits, chunk) = try main.plan(fn, values: true, rows: p.batch * kvHeads, count: p.length)
+        let ws = try workspace(batch: p.batch, splits: splits)
+        let (bs, hs) = strides(p)
+        var args: [KernelArg] = [.pointer(p.q), .pointer(p.k), .pointer(p.v), bs, hs, .int32(Int32(p.length)),
+                                 .int32(Int32(chunk)), .float(1 / Float(headDim).squareRoot()), .pointer(ws.o), .pointer(ws.ml),
+                                 .int32(Int32(splits))]
+        if let logits { args += [.pointer(logits), .int64(Int64(logitStride))] }
+        try fn.launch(grid: (splits, kvHeads, p.batch), block: AttentionKernelSet.threads, sharedBytes: main.sharedBytes(values: true),
+                      stream: stream, args)
+        try combineLaunch(batch: p.batch, splits: splits, ws: ws, withO: true, out: out, lse: lse, stream: stream)
+    }
+
+    /// Scaled scores `logits [B, G, logitStride, H/G]` and their log-sum-exp `lse [B, H]`, values unread.
+    public func scores(_ p: DecodeInputs, logits: UInt64, logitStride: Int, lse: UInt64, stream: CUDAStream) throws(CUDAError) {
+        try validate(p)
+        let (splits, chunk) = try main.plan(main.scoresSplit, values: false, rows: p.batch * kvHeads, count: p.length)
+        let ws = try workspace(batch: p.batch, splits: splits)
+        let (bs, hs) = strides(p)
+        try main.scoresSplit.launch(grid: (splits, kvHeads, p.batch), block: AttentionKernelSet.threads,
+                                    sharedBytes: main.sharedBytes(values: false),
+                               stream: stream,
+                               [.pointer(p.q), .pointer(p.k), bs, hs, .int32(Int32(p.length)), .int32(Int32(chunk)),
+                                .float(1 / Float(headDim).squareRoot()), .pointer(ws.ml), .int32(Int32(splits)),
+                                .pointer(logits), .int64(Int64(logitStride))])
+        try combineLaunch(batch: p.batch, splits: splits, ws: ws, withO: false, out: nil, lse: lse, stream: stream)
+    }
+
+    /// GQA-pooled probabilities `pooled [B, G, pooledStride]` from `logits [B, G, logitStride, H/G]`
+    /// and `lse [B, H]`, and their top `k`
+    /// positions per (sequence, KV head), ascending, into `idx [B, G, idxStride]` int32.
+    public func select(batch: Int, length: Int, logits: UInt64, logitStride: Int, lse: UInt64,
+                       pooled: UInt64, pooledStride: Int, idx: UInt64, idxStride: Int, k: Int,
+                       stream: CUDAStream) throws(CUDAError) {
+        guard k > 0, k <= length, idxStride >= k else { throw .badArgument("top-k needs 0 < k <= N and room for k (k=\(k), N=\(length))") }
+        guard logitStride % 4 == 0, pooledStride % 4 == 0, logitStride >= length, pooledStride >= length else {
+            throw .badArgument("score rows need strides >= N and a multiple of 4 (\(logitStride), \(pooledStride))")
+        }
+        let rows = batch * kvHeads
+        if (histogram?.byteCount ?? 0) < rows * 2048 * 4 { histogram = try device.allocate(rows * 2048 * 4) }
+        let hist = histogram!.address
+        try stream.memset(hist, value: 0, bytes: rows * 2048 * 4)
+        let span = 256 * 4 * 8
+        try pool.launch(grid: ((length + span - 1) / span, kvHeads, batch), block: 256, stream: stream,
+                        [.pointer(logits), .int64(Int64(logitStride)), .pointer(lse), .pointer(pooled), .int64(Int64(pooledStride)),
+                         .pointer(hist), .int32(Int32(length))])
+        try selectTopK.launch(grid: (kvHeads, batch, 1), block: 1024, stream: stream,
+                              [.pointer(pooled), .int64(Int64(pooledStride)), .pointer(hist), .pointer(idx), .int64(Int64(idxStride)),
+                               .int32(Int32(length)), .int32(Int32(k))])
+    }
+
+    /// Attention of each query head over `count` positions of its KV head's index row:
+    /// row `headMap[g]` of `idx [B, Ga, idxStride]` (identity map when nil). `out [B, H, d]` fp32.
+    public func sparse(_ p: DecodeInputs, idx: UInt64, idxStride: Int, idxHeads: Int, count: Int, headMap: UInt64?,
+                       out: UInt64, lse: UInt64? = nil, stream: CUDAStream) throws(CUDAError) {
+        try validate(p)
+        guard count > 0, count <= idxStride else { throw .badArgument("sparse attention over \(count) of \(idxStride) indices") }
+        let (splits, chunk) = try gather.plan(gather.sparseSplit, values: true, rows: p.batch * kvHeads, count: count)
+        let ws = try workspace(batch: p.batch, splits: splits)
+        let (bs, hs) = strides(p)
+        try gather.sparseSplit.launch(grid: (splits, kvHeads, p.batch), block: AttentionKernelSet.threads,
+                                      sharedBytes: gather.sharedBytes(values: true),
+                               stream: stream,
+                               [.pointer(p.q), .pointer(p.k), .pointer(p.v), bs, hs, .pointer(idx),
+                                .int64(Int64(idxHeads * idxStride)), .int64(Int64(idxStride)), headMap.map { .pointer($0) } ?? .null,
+                                .int32(Int32(count)), .int32(Int32(chunk)), .float(1 / Float(headDim).squareRoot()),
+                                .pointer(ws.o), .pointer(ws.ml), .int32(Int32(splits))])
+        try combineLaunch(batch: p.batch, splits: splits, ws: ws, withO: true, out: out, lse: lse, stream: stream)
+    }
+
+    /// Fills `count` 16-bit elements at `address` with seeded pseudo-random values in [-amp, amp).
+    public func fillRandom(_ address: UInt64, count: Int, seed: UInt64, amp: Float, stream: CUDAStream) throws(CUDAError) {
+        let blocks = min(max(1, (count + 255) / 256), device.multiprocessors * 16)
+        try fill.launch(grid: (blocks, 1, 1), block: 256, stream: stream,
+                        [.pointer(address), .int64(Int64(count)), .int64(Int64(bitPattern: seed)), .float(amp),
+                         .int32(dtype == .bf16 ? 1 : 0)])
+    }
+}

@@ -1,0 +1,51 @@
+import ArgumentParser
+import Foundation
+import KascadeCUDA
+
+/// `kascade bench-cuda`: times the GPU decode kernels at the paper's shapes.
+struct CUDABenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench-cuda",
+        abstract: "Time the GPU decode kernels (dense, Kascade layer 0, anchor, reuse) on generated inputs.",
+        discussion: "Example: kascade bench-cuda --json bench.json --batches 1,8,64 --lengths 8192,32768"
+    )
+
+    @Option(help: "Batch sizes, comma-separated.") var batches: String = "1,8,64"
+    @Option(help: "Context lengths, comma-separated.") var lengths: String = "8192,32768,65536,131072"
+    @Option(help: "Budget fraction of the sparse kernels.") var fraction: Double = 0.10
+    @Option(help: "Kernel variants to time, comma-separated MAIN[+GATHER], each TILExSTAGESxWAVES (tile 32, 64 or mma; stages 2-4).")
+    var variants: String = "mma2x4+32x2x8"
+    @Option(help: "Write the results as JSON to this file.") var json: String?
+
+    func run() throws {
+        let bs = batches.split(separator: ",").compactMap { Int($0) }
+        let ns = lengths.split(separator: ",").compactMap { Int($0) }
+        guard !bs.isEmpty, !ns.isEmpty, bs.allSatisfy({ $0 > 0 }), ns.allSatisfy({ $0 > 0 }) else {
+            throw ValidationError("--batches and --lengths need positive comma-separated integers")
+        }
+        let vs = variants.split(separator: ",").compactMap { item -> (main: DecodeVariant, gather: DecodeVariant)? in
+            let parts = item.split(separator: "+")
+            guard let m = DecodeVariant(String(parts[0])) else { return nil }
+            guard parts.count > 1 else { return (m, .gather) }
+            guard parts.count == 2, let gv = DecodeVariant(String(parts[1])) else { return nil }
+            return (m, gv)
+        }
+        guard !vs.isEmpty, vs.count == variants.split(separator: ",").count else { throw ValidationError("--variants needs TILExSTAGESxWAVES items, got \(variants)") }
+        do {
+            let dev = try CUDADevice()
+            let compiler = try KernelCompiler(architecture: dev.architecture)
+            let report = try DecodeBench.run(device: dev, compiler: compiler, batches: bs, lengths: ns, fraction: fraction,
+                                             variants: vs) {
+                print($0)
+            }
+            if let json {
+                let enc = JSONEncoder()
+                enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+                try writeAtomically(json, enc.encode(report))
+            }
+        } catch let e as CUDAError {
+            FileHandle.standardError.write("error: \(e)\n".data(using: .utf8)!)
+            throw ExitCode.failure
+        }
+    }
+}
