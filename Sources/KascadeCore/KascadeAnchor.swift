@@ -18,18 +18,21 @@ import Dispatch
 /// `pooled` sums over all query heads into one set shared by the layer (variant ``KascadeVariant/pooled``).
 /// Ties break towards the lower position; positions in a row are ascending.
 public enum KascadeAnchor {
-    /// Decode selection of the `T` queries `[H, T, d]`, rows `[heads, T, k]`, written into `selection`.
+    /// Decode selection of the `T` queries `[H, T, d]`, rows `[heads, T, k]`, written into `selection`;
+    /// with `denseOutput` (`[H, T, d]`) also the exact dense attention output, from the same scores.
     public static func decode(queries: UnsafePointer<Float>, queryCount T: Int, kv: KVCacheView,
                               budget: Budget, pooled: Bool, into selection: inout KeySelection,
                               workspace: AttentionWorkspace, workers: Int = ProcessInfoCores.count,
-                              scores: UnsafeMutablePointer<Float>? = nil, scoreStride: Int = 0) {
+                              scores: UnsafeMutablePointer<Float>? = nil, scoreStride: Int = 0,
+                              denseOutput: UnsafeMutablePointer<Float>? = nil) {
         let N = kv.length
         let k = budget.keys(outOf: N)
         let heads = pooled ? 1 : kv.geometry.kvHeads
         selection.reshape(heads: heads, rows: T, capacity: k)
-        if heads * T < 2 * max(workers, 1) {
+        if denseOutput != nil || T <= 4 || heads * T < 2 * max(workers, 1) {
             KascadeAnchorDecode.select(queries: queries, queryCount: T, kv: kv, heads: heads, k: k, selection: &selection,
-                                       workspace: workspace, workers: workers, scoresOut: scores, scoreStride: scoreStride)
+                                       workspace: workspace, workers: workers, scoresOut: scores, scoreStride: scoreStride,
+                                       output: denseOutput)
             return
         }
         score(queries: queries, queryCount: T, kv: kv, heads: heads, rows: T, decode: true, selection: &selection,
