@@ -71,12 +71,9 @@ public enum KascadeAnchor {
         let groups = heads == 1 ? geo.queryHeads : geo.groupSize
         let jobs = heads * rows
         let active = max(1, min(workers, jobs))
-        var sc: [UnsafeMutablePointer<Float>] = [], pooledRows: [UnsafeMutablePointer<Float>] = [], tk: [UnsafeMutablePointer<Int32>] = []
-        for w in 0..<active {
-            sc.append(workspace.floats(10 + 2 * w, N))
-            pooledRows.append(workspace.floats(11 + 2 * w, N))
-            tk.append(workspace.ints(10 + w, N))
-        }
+        // Per worker `w`: scores, pooled row and top-k scratch at offset `w * N` of one buffer each.
+        let sc = workspace.floats(10, active * N), pooledRows = workspace.floats(11, active * N)
+        let tk = workspace.ints(10, active * N)
         let cap = selection.capacity
         let scale = geo.scale
         selection.indices.withUnsafeMutableBufferPointer { idx in
@@ -84,7 +81,7 @@ public enum KascadeAnchor {
                 let ib = idx.baseAddress!, cb = counts.baseAddress!
                 withoutActuallyEscaping(plan) { plan in
                     let body = { (w: Int) in
-                        let s = sc[w], pool = pooledRows[w], scratch = tk[w]
+                        let s = sc + w * N, pool = pooledRows + w * N, scratch = tk + w * N
                         var job = w
                         while job < jobs {
                             let head = job / rows, row = job % rows

@@ -1,10 +1,10 @@
 // Kascade: anchor-layer top-k selection for a few decode queries (Deshmukh et al., arXiv 2512.16391; SPEC 2.2).
 import Dispatch
 
-/// The decode anchor scoring of ``KascadeAnchor`` when there are fewer (KV head, query) pairs than
-/// cores: each pair's keys are split into slices scored in parallel, in three passes (scores and
-/// slice maxima; exponentials and slice sums; the pooled probabilities), then one top-k per pair.
-/// The query heads of a KV head share each key load. With `output` (`[H, T, d]`), the third pass also
+/// The decode anchor scoring of ``KascadeAnchor`` for a few queries (one per decode step): each
+/// (KV head, query) pair's keys are split into slices scored in parallel, in two passes (scores, slice
+/// maxima and exponentials against them with their sums; the pooled probabilities), then one top-k per pair.
+/// The query heads of a KV head share each key load. With `output` (`[H, T, d]`), the second pass also
 /// accumulates the exact dense attention output from the same probabilities (Kascade's layer 0: the
 /// keys are scored once for both the dense output and the selection).
 enum KascadeAnchorDecode {
@@ -39,7 +39,7 @@ enum KascadeAnchorDecode {
         // Query head of row `i` of pair `p` (pair = (set head, query)).
         @inline(__always) func head(_ p: Int, _ i: Int) -> Int { heads == 1 ? i : (p / T) * r + i }
 
-        // Pass 1: scores and per-slice maxima.
+        // Pass 1: scores, then per slice and row the maximum and the exponentials against it with their sum.
         parallel(items) { item in
             let p = item / slices, s = item % slices, t = p % T
             let lo = N * s / slices, hi = N * (s + 1) / slices
@@ -67,29 +67,30 @@ enum KascadeAnchorDecode {
                 let row = rows + i * N
                 for n in lo..<hi { m = max(m, row[n]) }
                 maxima[item * rowsPerPair + i] = m
+                sums[item * rowsPerPair + i] = m > -.infinity ? VectorMath.expShiftedSum(row + lo, hi - lo, shift: m) : 0
             }
         }
-        // Pass 2: exponentials against the row maximum, per-slice sums.
-        parallel(items) { item in
-            let p = item / slices, s = item % slices
-            let lo = N * s / slices, hi = N * (s + 1) / slices
-            for i in 0..<rowsPerPair {
-                var m = -Float.infinity
-                for x in 0..<slices { m = max(m, maxima[(p * slices + x) * rowsPerPair + i]) }
-                let row = buf + (p * rowsPerPair + i) * N
-                sums[item * rowsPerPair + i] = VectorMath.expShiftedSum(row + lo, hi - lo, shift: m)
+        /// Weight of slice `item`'s exponentials in row `i`'s softmax: `e^(m_slice - m_row) / l_row`.
+        @inline(__always) func weight(_ item: Int, _ i: Int) -> Float {
+            let p = item / slices
+            var m = -Float.infinity
+            for x in 0..<slices { m = max(m, maxima[(p * slices + x) * rowsPerPair + i]) }
+            var l: Float = 0
+            for x in 0..<slices {
+                let j = (p * slices + x) * rowsPerPair + i
+                if sums[j] > 0 { l += sums[j] * (maxima[j] - m).exp }
             }
+            let own = item * rowsPerPair + i
+            return sums[own] > 0 && l > 0 ? (maxima[own] - m).exp / l : 0
         }
-        // Pass 3: pooled post-softmax probabilities.
+        // Pass 2: pooled post-softmax probabilities (and, for the dense output, the slice's P V).
         parallel(items) { item in
             let p = item / slices, s = item % slices
             let lo = N * s / slices, hi = N * (s + 1) / slices
             let out = pool + p * N
             for n in lo..<hi { out[n] = 0 }
             for i in 0..<rowsPerPair {
-                var l: Float = 0
-                for x in 0..<slices { l += sums[(p * slices + x) * rowsPerPair + i] }
-                VectorMath.axpy(out + lo, 1 / l, buf + (p * rowsPerPair + i) * N + lo, hi - lo)
+                VectorMath.axpy(out + lo, weight(item, i), buf + (p * rowsPerPair + i) * N + lo, hi - lo)
             }
             guard let partial else { return }
             // Unnormalised P V of the slice, rows sharing a KV head four at a time.
@@ -118,12 +119,12 @@ enum KascadeAnchorDecode {
             for p in 0..<pairs {
                 let t = p % T
                 for i in 0..<rowsPerPair {
-                    var l: Float = 0
-                    for x in 0..<slices { l += sums[(p * slices + x) * rowsPerPair + i] }
                     let out = output + (head(p, i) * T + t) * d
                     for x in 0..<d { out[x] = 0 }
-                    for x in 0..<slices { VectorMath.axpy(out, 1, partial + ((p * slices + x) * rowsPerPair + i) * d, d) }
-                    VectorMath.scale(out, l > 0 ? 1 / l : 0, d)
+                    for x in 0..<slices {
+                        let item = p * slices + x
+                        VectorMath.axpy(out, weight(item, i), partial + (item * rowsPerPair + i) * d, d)
+                    }
                 }
             }
         }
