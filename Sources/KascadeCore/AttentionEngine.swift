@@ -30,13 +30,10 @@ enum AttentionEngine {
         let G = geo.kvHeads, r = geo.groupSize, d = geo.headDim
         let pairs = G * T
         guard pairs > 0 else { return 0 }
-        var workers = max(1, requested)
+        let workers = max(1, requested)
         var splits = 1
         if pairs < 2 * workers {
             let probe = keys(0, T - 1).total
-            // Below about 2048 keys per worker a fan-out costs more than it saves (a reuse layer's
-            // few hundred gathered keys per KV head run on the calling thread).
-            workers = max(1, min(workers, pairs * probe / 2048))
             splits = max(1, min((2 * workers + pairs - 1) / pairs, probe / 256))
         }
         let jobs = pairs * splits
