@@ -75,7 +75,7 @@ struct EvalCommand: ParsableCommand {
     var fidelityStart: Int = 2048
 
     @Option(help: "Longest generated answer, in tokens.")
-    var maxNewTokens: Int = 24
+    var maxNewTokens: Int = 48
 
     func validate() throws {
         if let items, items < 1 { throw ValidationError("--items must be at least 1, got \(items)") }
