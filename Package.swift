@@ -24,12 +24,14 @@ let package = Package(
     ],
     targets: [
         .target(name: "KascadeCore", swiftSettings: cpuSettings),
-        .target(name: "KascadeModel", dependencies: ["KascadeCore"], swiftSettings: cpuSettings),
+        .target(name: "KascadeModel", dependencies: ["KascadeCore"],
+                resources: [.embedInCode("Resources/SmolLM2-135M-Instruct.Q4_1.schedule.json")], swiftSettings: cpuSettings),
         .target(
             name: "KascadeCUDA",
             dependencies: ["KascadeCore"],
             resources: [
                 .embedInCode("kernels/decode_attention.cu"),
+                .embedInCode("kernels/decode_attention_mma.cu"),
                 .embedInCode("kernels/decode_topk.cu"),
             ]
         ),

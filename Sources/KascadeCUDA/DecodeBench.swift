@@ -22,7 +22,7 @@ public struct DecodeBenchShape: Codable, Sendable {
     public var length: Int
     /// Keys per (sequence, KV head) the sparse kernels read.
     public var k: Int
-    /// Attention kernel variant: keys per tile x pipeline stages x split waves.
+    /// Attention kernel variants: dense/scores `+` gather, each `tile x stages x waves`.
     public var variant: String
     /// Split-KV splits the dense kernel used.
     public var splits: Int
@@ -46,40 +46,17 @@ public struct DecodeBenchReport: Codable, Sendable {
     public var shapes: [DecodeBenchShape]
 }
 
-/// A build and launch variant of the attention kernels: `tile x stages x waves`.
-public struct DecodeVariant: Sendable, CustomStringConvertible {
-    /// Keys per shared-memory tile.
-    public var tile = 32
-    /// cp.async pipeline depth.
-    public var stages = 3
-    /// Split-KV blocks aimed for, in resident-block multiples.
-    public var waves = 8
-
-    /// The default variant.
-    public init() {}
-
-    /// Parses `T`, `TxS` or `TxSxW`; nil when malformed.
-    public init?(_ text: String) {
-        let parts = text.split(separator: "x").map { Int($0) }
-        guard !parts.isEmpty, parts.count <= 3, parts.allSatisfy({ $0 != nil }) else { return nil }
-        tile = parts[0]!
-        if parts.count > 1 { stages = parts[1]! }
-        if parts.count > 2 { waves = parts[2]! }
-    }
-
-    public var description: String { "\(tile)x\(stages)x\(waves)" }
-}
-
 /// Times the decode kernels at the paper's shapes on generated inputs, rotating input buffers
 /// larger than L2, with CUDA events around each run (median of many after warm-up).
 public enum DecodeBench {
     /// Runs the benchmark over `batches` x `lengths`; `progress` gets one line per shape.
     public static func run(device: CUDADevice, compiler: KernelCompiler, batches: [Int], lengths: [Int],
                            queryHeads: Int = 32, kvHeads: Int = 8, headDim: Int = 128, dtype: KVDType = .bf16,
-                           fraction: Double = 0.10, variants: [DecodeVariant] = [DecodeVariant()], progress: (String) -> Void) throws -> DecodeBenchReport {
+                           fraction: Double = 0.10,
+                           variants: [(main: DecodeVariant, gather: DecodeVariant)] = [(DecodeVariant(), .gather)], progress: (String) -> Void) throws -> DecodeBenchReport {
         let kernels = try variants.map { v throws -> DecodeKernels in
             try DecodeKernels(device: device, compiler: compiler, dtype: dtype, headDim: headDim,
-                              queryHeads: queryHeads, kvHeads: kvHeads, tile: v.tile, stages: v.stages, waves: v.waves)
+                              queryHeads: queryHeads, kvHeads: kvHeads, main: v.main, gather: v.gather)
         }
         let kern = kernels[0]
         let stream = try CUDAStream(device: device)
@@ -159,9 +136,9 @@ public enum DecodeBench {
                 }
                 let ms = { (n: String) in timings[n]!.medianMs }
                 let model = (ms("layer0") + 4 * ms("anchor") + 27 * ms("reuse")) / 32
-                let splits = try kern.plan(kern.denseSplit, values: true, batch: B, count: N).splits
-                shapes.append(DecodeBenchShape(batch: B, length: N, k: k, variant: variant.description, splits: splits, kernels: timings, modelLevelMs: model))
-                progress("\(variant) B=\(B) N=\(N): dense \(format3(ms("dense"))) ms (\(format2(timings["dense"]!.tbPerSecond)) TB/s), " +
+                let splits = try kern.denseSplits(batch: B, length: N)
+                shapes.append(DecodeBenchShape(batch: B, length: N, k: k, variant: "\(variant.main)+\(variant.gather)", splits: splits, kernels: timings, modelLevelMs: model))
+                progress("\(variant.main)+\(variant.gather) B=\(B) N=\(N): dense \(format3(ms("dense"))) ms (\(format2(timings["dense"]!.tbPerSecond)) TB/s), " +
                          "layer0 \(format3(ms("layer0"))), anchor \(format3(ms("anchor"))), reuse \(format3(ms("reuse"))) " +
                          "(\(format2(timings["reuse"]!.tbPerSecond)) TB/s), model-level \(format3(model)) ms")
             }

@@ -21,15 +21,19 @@ public struct DecodeCheckCase: Codable, Sendable, CustomStringConvertible {
     public var tile: Int
     /// cp.async pipeline depth of the attention kernels.
     public var stages: Int
+    /// Tensor-core kernels.
+    public var mma: Bool
 
     /// A case.
-    public init(_ dtype: KVDType, d: Int, b: Int, h: Int, g: Int, n: Int, ties: Bool = false, tile: Int = 32, stages: Int = 3) {
+    public init(_ dtype: KVDType, d: Int, b: Int, h: Int, g: Int, n: Int, ties: Bool = false, tile: Int = 32, stages: Int? = nil, mma: Bool = false) {
         self.dtype = dtype; headDim = d; batch = b; queryHeads = h; kvHeads = g; length = n; self.ties = ties; self.tile = tile
-        self.stages = stages
+        self.stages = stages ?? (mma ? 2 : 3)
+        self.mma = mma
+        if mma { self.tile = 64 }
     }
 
     public var description: String {
-        "\(dtype) d=\(headDim) B=\(batch) H=\(queryHeads) G=\(kvHeads) N=\(length)\(ties ? " ties" : "")\(tile == 32 && stages == 3 ? "" : " tile=\(tile)x\(stages)")"
+        "\(dtype) d=\(headDim) B=\(batch) H=\(queryHeads) G=\(kvHeads) N=\(length)\(ties ? " ties" : "")\(mma ? " mma x\(stages)" : tile == 32 && stages == 3 ? "" : " tile=\(tile)x\(stages)")"
     }
 }
 
@@ -55,11 +59,16 @@ public struct DecodeCheckRow: Codable, Sendable {
 
 /// Checks every decode kernel against the CPU reference on fresh random inputs.
 ///
-/// The Kascade CPU reference here is written from SPEC 2.2: per KV head, the sum over the group's
-/// heads of the softmax over all keys, `TopK.select` on it, then `IndexedAttentionRow` over the set.
+/// References: `DenseAttention` (dense, layer 0), the core's `KascadeAnchor.decode` (Kascade
+/// selection: GQA-pooled post-softmax scores, exact top-k), `IndexedAttentionRow` (attention over
+/// a selection, anchor output and reuse).
 public enum DecodeCheck {
-    /// Relative error allowed: GPU and CPU see identical rounded inputs, so only float32 order differs.
+    /// Relative error allowed for the CUDA-core kernels: GPU and CPU see identical rounded inputs,
+    /// so only float32 order differs.
     public static let tolerance = 2e-3
+    /// Relative error allowed for the tensor-core kernels, which round the probabilities to the
+    /// input type before the value product (as FlashAttention does): the issue's 1e-2.
+    public static let mmaTolerance = 1e-2
 
     /// The shape grid: odd lengths, batch > 1, both head dims and dtypes, groups 1 to 8, exact ties.
     public static func grid(small: Bool) -> [DecodeCheckCase] {
@@ -67,7 +76,9 @@ public enum DecodeCheck {
             return [DecodeCheckCase(.bf16, d: 128, b: 2, h: 8, g: 2, n: 333),
                     DecodeCheckCase(.bf16, d: 64, b: 1, h: 9, g: 3, n: 130),
                     DecodeCheckCase(.fp16, d: 128, b: 2, h: 4, g: 4, n: 257, ties: true),
-                    DecodeCheckCase(.bf16, d: 128, b: 2, h: 32, g: 8, n: 200, tile: 64, stages: 2)]
+                    DecodeCheckCase(.bf16, d: 128, b: 2, h: 32, g: 8, n: 200, tile: 64, stages: 2),
+                    DecodeCheckCase(.bf16, d: 128, b: 2, h: 8, g: 2, n: 333, mma: true),
+                    DecodeCheckCase(.fp16, d: 64, b: 1, h: 9, g: 3, n: 130, stages: 3, mma: true)]
         }
         var cases: [DecodeCheckCase] = []
         for dtype in KVDType.allCases {
@@ -80,6 +91,16 @@ public enum DecodeCheck {
                           DecodeCheckCase(dtype, d: d, b: 2, h: 16, g: 2, n: 1500)]
             }
             cases.append(DecodeCheckCase(dtype, d: 128, b: 1, h: 32, g: 8, n: 20011))
+            for d in [64, 128] {
+                cases += [DecodeCheckCase(dtype, d: d, b: 1, h: 32, g: 8, n: 1000, mma: true),
+                          DecodeCheckCase(dtype, d: d, b: 3, h: 8, g: 2, n: 4099, mma: true),
+                          DecodeCheckCase(dtype, d: d, b: 2, h: 9, g: 3, n: 777, stages: 3, mma: true),
+                          DecodeCheckCase(dtype, d: d, b: 2, h: 4, g: 4, n: 300, ties: true, mma: true),
+                          DecodeCheckCase(dtype, d: d, b: 1, h: 4, g: 4, n: 100, mma: true),
+                          DecodeCheckCase(dtype, d: d, b: 2, h: 16, g: 1, n: 1500, mma: true),
+                          DecodeCheckCase(dtype, d: d, b: 2, h: 32, g: 8, n: 2049, stages: 4, mma: true)]
+            }
+            cases.append(DecodeCheckCase(dtype, d: 128, b: 1, h: 32, g: 8, n: 20011, mma: true))
             cases += [DecodeCheckCase(dtype, d: 128, b: 3, h: 32, g: 8, n: 3001, tile: 64, stages: 2),
                       DecodeCheckCase(dtype, d: 64, b: 2, h: 9, g: 3, n: 777, tile: 64, stages: 2),
                       DecodeCheckCase(dtype, d: 128, b: 2, h: 4, g: 4, n: 300, ties: true, tile: 64, stages: 2),
@@ -104,8 +125,10 @@ public enum DecodeCheck {
 
     static func runCase(_ c: DecodeCheckCase, device: CUDADevice, compiler: KernelCompiler, rng: inout SplitMix) throws -> [DecodeCheckRow] {
         let geo = try AttentionGeometry(queryHeads: c.queryHeads, kvHeads: c.kvHeads, headDim: c.headDim)
+        var variant = DecodeVariant()
+        variant.mma = c.mma; variant.tile = c.tile; variant.stages = c.stages
         let kernels = try DecodeKernels(device: device, compiler: compiler, dtype: c.dtype, headDim: c.headDim,
-                                        queryHeads: c.queryHeads, kvHeads: c.kvHeads, tile: c.tile, stages: c.stages)
+                                        queryHeads: c.queryHeads, kvHeads: c.kvHeads, main: variant, gather: variant)
         let stream = try CUDAStream(device: device)
         let B = c.batch, H = c.queryHeads, G = c.kvHeads, N = c.length, d = c.headDim
         let k = try Budget().keys(outOf: N)
@@ -131,6 +154,7 @@ public enum DecodeCheck {
         let ref = Reference(q: qf, k: kr.values, v: vr.values, geo: geo, batch: B, length: N, budget: k)
         var rows: [DecodeCheckRow] = []
         let shape = c.description
+        let tol = c.mma ? mmaTolerance : tolerance
 
         // Dense.
         try out.fill(byte: 0xff); try lse.fill(byte: 0xff)
@@ -139,7 +163,7 @@ public enum DecodeCheck {
         let dOut = try out.download(Float.self, count: B * H * d)
         let dLse = try lse.download(Float.self, count: B * H)
         let lseErr = relError(dLse, ref.lse)
-        rows.append(row("dense", shape, relError(dOut, ref.dense), extraError: lseErr, extraName: "lse"))
+        rows.append(row("dense", shape, relError(dOut, ref.dense), extraError: lseErr, extraName: "lse", tol: tol))
 
         // Layer 0: dense output plus the selection.
         try out.fill(byte: 0xff); try idx.fill(byte: 0xff)
@@ -149,7 +173,7 @@ public enum DecodeCheck {
         try stream.synchronize()
         let l0Out = try out.download(Float.self, count: B * H * d)
         let l0Idx = try idx.download(Int32.self, count: B * G * k)
-        rows.append(selectionRow("layer0", shape, relError(l0Out, ref.dense), l0Idx, ref: ref, k: k))
+        rows.append(selectionRow("layer0", shape, relError(l0Out, ref.dense), l0Idx, ref: ref, k: k, tol: tol))
 
         // Anchor: scores, selection, attention over its own set.
         try out.fill(byte: 0xff); try idx.fill(byte: 0xff); try logits.fill(byte: 0xff)
@@ -161,7 +185,7 @@ public enum DecodeCheck {
         let aOut = try out.download(Float.self, count: B * H * d)
         let aIdx = try idx.download(Int32.self, count: B * G * k)
         let aRef = ref.sparse(indices: aIdx, idxHeads: G, count: k, headMap: Array(0..<G))
-        rows.append(selectionRow("anchor", shape, relError(aOut, aRef), aIdx, ref: ref, k: k))
+        rows.append(selectionRow("anchor", shape, relError(aOut, aRef), aIdx, ref: ref, k: k, tol: tol))
 
         // Reuse: random sorted index rows, a many-to-one head map.
         var rIdx = [Int32](repeating: 0, count: B * G * k)
@@ -179,19 +203,19 @@ public enum DecodeCheck {
         try stream.synchronize()
         let rOut = try out.download(Float.self, count: B * H * d)
         let rRef = ref.sparse(indices: rIdx, idxHeads: G, count: k, headMap: map.map { Int($0) })
-        rows.append(row("reuse", shape, relError(rOut, rRef), extraError: nil, extraName: ""))
+        rows.append(row("reuse", shape, relError(rOut, rRef), extraError: nil, extraName: "", tol: tol))
         return rows
     }
 
-    static func row(_ kernel: String, _ shape: String, _ err: Double, extraError: Double?, extraName: String) -> DecodeCheckRow {
-        var ok = err <= tolerance
+    static func row(_ kernel: String, _ shape: String, _ err: Double, extraError: Double?, extraName: String, tol: Double) -> DecodeCheckRow {
+        var ok = err <= tol
         var note = ok ? "" : "output error \(err)"
         if let e = extraError, !(e <= tolerance) { ok = false; note += " \(extraName) error \(e)" }
         return DecodeCheckRow(kernel: kernel, shape: shape, relError: err, agreement: nil, hardMismatches: nil, k: nil, passed: ok, note: note)
     }
 
-    static func selectionRow(_ kernel: String, _ shape: String, _ err: Double, _ idx: [Int32], ref: Reference, k: Int) -> DecodeCheckRow {
-        var r = row(kernel, shape, err, extraError: nil, extraName: "")
+    static func selectionRow(_ kernel: String, _ shape: String, _ err: Double, _ idx: [Int32], ref: Reference, k: Int, tol: Double) -> DecodeCheckRow {
+        var r = row(kernel, shape, err, extraError: nil, extraName: "", tol: tol)
         let cmp = ref.compare(idx, k: k)
         r.agreement = cmp.agreement
         r.hardMismatches = cmp.hard

@@ -33,18 +33,10 @@ public struct DecodeInputs {
 
 /// The decode kernels for one (dtype, head dim, group size), compiled for the device, and their
 /// host-side launchers (Kascade: Deshmukh et al., arXiv 2512.16391; flash-decoding split-KV).
+///
+/// Two builds of the attention kernels: `main` for dense decode and anchor scores (streaming
+/// reads), `gather` for attention over index lists (anchor output, reuse layers).
 public final class DecodeKernels {
-    /// Keys per shared-memory tile of the attention kernels (32 or 64).
-    public let tile: Int
-    /// Tiles in flight in shared memory (cp.async pipeline depth, 2 to 4).
-    public let stages: Int
-    /// Split-KV blocks aimed for, in multiples of the blocks resident at once.
-    public let waves: Int
-    /// Splits the combine kernel accepts (its `MAX_SPLITS`).
-    static let maxSplits = 1024
-    /// Threads of the attention kernels.
-    static let threads = 128
-
     /// Owning device.
     public let device: CUDADevice
     /// Element type.
@@ -55,30 +47,25 @@ public final class DecodeKernels {
     public let group: Int
     /// KV heads `G`.
     public let kvHeads: Int
+    /// Variant of the dense and score kernels.
+    public var mainVariant: DecodeVariant { main.variant }
+    /// Variant of the sparse (gather) kernel.
+    public var gatherVariant: DecodeVariant { gather.variant }
 
-    let attention: CUDAModule
+    let main: AttentionKernelSet
+    let gather: AttentionKernelSet
     let topk: CUDAModule
-    let denseSplit: KernelFunction
-    let denseLogitsSplit: KernelFunction
-    let scoresSplit: KernelFunction
-    let sparseSplit: KernelFunction
-    let combine: KernelFunction
     let pool: KernelFunction
     let selectTopK: KernelFunction
     let fill: KernelFunction
     private var partO: DeviceBuffer?
     private var partML: DeviceBuffer?
     private var histogram: DeviceBuffer?
-    private var slotsCache: [String: Int] = [:]
 
     /// Compiles (or loads from the cache) the kernels; throws `.unsupported` for other head dims.
     public init(device: CUDADevice, compiler: KernelCompiler, dtype: KVDType, headDim: Int,
-                queryHeads: Int, kvHeads: Int, tile: Int = 32, stages: Int = 3, waves: Int = 8) throws(CUDAError) {
-        guard tile == 32 || tile == 64 else { throw .unsupported("tile of \(tile) keys (32 and 64 are built)") }
-        guard (2...4).contains(stages), waves > 0 else { throw .unsupported("pipeline of \(stages) stages, \(waves) waves") }
-        self.tile = tile
-        self.stages = stages
-        self.waves = waves
+                queryHeads: Int, kvHeads: Int, main: DecodeVariant = DecodeVariant(),
+                gather: DecodeVariant = .gather) throws(CUDAError) {
         guard headDim == 64 || headDim == 128 else { throw .unsupported("head dim \(headDim) (64 and 128 are built)") }
         guard kvHeads > 0, queryHeads > 0, queryHeads % kvHeads == 0 else {
             throw .badArgument("query heads \(queryHeads) are not a multiple of KV heads \(kvHeads)")
@@ -90,14 +77,10 @@ public final class DecodeKernels {
         self.headDim = headDim
         self.group = group
         self.kvHeads = kvHeads
-        let defs = ["KV_BF16": dtype == .bf16 ? "1" : "0", "HEAD_DIM": "\(headDim)", "GROUP": "\(group)", "TILE_KEYS": "\(tile)", "PIPE_STAGES": "\(stages)"]
-        attention = try CUDAModule(device: device, cubin: try compiler.cubin(.decodeAttention, defines: defs))
+        self.main = try AttentionKernelSet(device: device, compiler: compiler, dtype: dtype, headDim: headDim, group: group, variant: main)
+        self.gather = main.description == gather.description ? self.main
+            : try AttentionKernelSet(device: device, compiler: compiler, dtype: dtype, headDim: headDim, group: group, variant: gather)
         topk = try CUDAModule(device: device, cubin: try compiler.cubin(.decodeTopK, defines: ["GROUP": "\(group)"]))
-        denseSplit = try attention.function("decode_dense_split")
-        denseLogitsSplit = try attention.function("decode_dense_logits_split")
-        scoresSplit = try attention.function("decode_scores_split")
-        sparseSplit = try attention.function("decode_sparse_split")
-        combine = try attention.function("decode_combine")
         pool = try topk.function("decode_pool")
         selectTopK = try topk.function("decode_select")
         fill = try topk.function("fill_random16")
@@ -106,29 +89,9 @@ public final class DecodeKernels {
     /// Query heads `H`.
     public var queryHeads: Int { group * kvHeads }
 
-    /// Dynamic shared memory of the split kernels.
-    func sharedBytes(values: Bool) -> Int {
-        let t = tile
-        let floats = group * headDim + group * t + 4 * ((group + 3) / 4)
-        return floats * 4 + stages * t * (2 * headDim + 16) * (values ? 2 : 1)
-    }
-
-    /// Split count and keys per split for `count` keys per row over `batch` sequences.
-    func plan(_ fn: KernelFunction, values: Bool, batch: Int, count: Int) throws(CUDAError) -> (splits: Int, chunk: Int) {
-        let t = tile
-        let slots: Int
-        if let s = slotsCache[fn.name] { slots = s } else {
-            slots = max(1, try fn.occupancy(threads: DecodeKernels.threads, sharedBytes: sharedBytes(values: values))) * device.multiprocessors
-            slotsCache[fn.name] = slots
-        }
-        let rows = max(1, batch * kvHeads)
-        let want = (waves * slots + rows - 1) / rows
-        let maxSplits = max(1, (count + 2 * t - 1) / (2 * t))
-        var splits = min(max(want, 1), maxSplits, DecodeKernels.maxSplits)
-        let per = (count + splits - 1) / splits
-        let chunk = max(t, (per + t - 1) / t * t)
-        splits = max(1, (count + chunk - 1) / chunk)
-        return (splits, chunk)
+    /// Splits the dense kernel uses for `batch` sequences of `length` keys.
+    public func denseSplits(batch: Int, length: Int) throws(CUDAError) -> Int {
+        try main.plan(main.denseSplit, values: true, rows: batch * kvHeads, count: length).splits
     }
 
     private func workspace(batch: Int, splits: Int) throws(CUDAError) -> (o: UInt64, ml: UInt64) {
@@ -152,36 +115,37 @@ public final class DecodeKernels {
 
     private func combineLaunch(batch: Int, splits: Int, ws: (o: UInt64, ml: UInt64), withO: Bool,
                                out: UInt64?, lse: UInt64?, stream: CUDAStream) throws(CUDAError) {
-        try combine.launch(grid: (queryHeads, batch, 1), block: min(headDim, 128), sharedBytes: splits * 4, stream: stream,
+        try main.combine.launch(grid: (queryHeads, batch, 1), block: min(headDim, 128), stream: stream,
                            [withO ? .pointer(ws.o) : .null, .pointer(ws.ml), .int32(Int32(splits)),
                             out.map { .pointer($0) } ?? .null, lse.map { .pointer($0) } ?? .null])
     }
 
     /// Dense decode: `out [B, H, d]` fp32; `lse [B, H]` (optional) the log-sum-exp of the scaled scores;
-    /// with `logits` (`[B, H, logitStride]` fp32) the scaled scores are written too.
+    /// with `logits` (`[B, G, logitStride, H/G]` fp32) the scaled scores are written too.
     public func dense(_ p: DecodeInputs, out: UInt64, lse: UInt64? = nil, logits: UInt64? = nil, logitStride: Int = 0,
                       stream: CUDAStream) throws(CUDAError) {
         try validate(p)
-        let fn = logits == nil ? denseSplit : denseLogitsSplit
-        let (splits, chunk) = try plan(fn, values: true, batch: p.batch, count: p.length)
+        let fn = logits == nil ? main.denseSplit : main.denseLogitsSplit
+        let (splits, chunk) = try main.plan(fn, values: true, rows: p.batch * kvHeads, count: p.length)
         let ws = try workspace(batch: p.batch, splits: splits)
         let (bs, hs) = strides(p)
         var args: [KernelArg] = [.pointer(p.q), .pointer(p.k), .pointer(p.v), bs, hs, .int32(Int32(p.length)),
                                  .int32(Int32(chunk)), .float(1 / Float(headDim).squareRoot()), .pointer(ws.o), .pointer(ws.ml),
                                  .int32(Int32(splits))]
         if let logits { args += [.pointer(logits), .int64(Int64(logitStride))] }
-        try fn.launch(grid: (splits, kvHeads, p.batch), block: DecodeKernels.threads, sharedBytes: sharedBytes(values: true),
+        try fn.launch(grid: (splits, kvHeads, p.batch), block: AttentionKernelSet.threads, sharedBytes: main.sharedBytes(values: true),
                       stream: stream, args)
         try combineLaunch(batch: p.batch, splits: splits, ws: ws, withO: true, out: out, lse: lse, stream: stream)
     }
 
-    /// Scaled scores `logits [B, H, logitStride]` and their log-sum-exp `lse [B, H]`, values unread.
+    /// Scaled scores `logits [B, G, logitStride, H/G]` and their log-sum-exp `lse [B, H]`, values unread.
     public func scores(_ p: DecodeInputs, logits: UInt64, logitStride: Int, lse: UInt64, stream: CUDAStream) throws(CUDAError) {
         try validate(p)
-        let (splits, chunk) = try plan(scoresSplit, values: false, batch: p.batch, count: p.length)
+        let (splits, chunk) = try main.plan(main.scoresSplit, values: false, rows: p.batch * kvHeads, count: p.length)
         let ws = try workspace(batch: p.batch, splits: splits)
         let (bs, hs) = strides(p)
-        try scoresSplit.launch(grid: (splits, kvHeads, p.batch), block: DecodeKernels.threads, sharedBytes: sharedBytes(values: false),
+        try main.scoresSplit.launch(grid: (splits, kvHeads, p.batch), block: AttentionKernelSet.threads,
+                                    sharedBytes: main.sharedBytes(values: false),
                                stream: stream,
                                [.pointer(p.q), .pointer(p.k), bs, hs, .int32(Int32(p.length)), .int32(Int32(chunk)),
                                 .float(1 / Float(headDim).squareRoot()), .pointer(ws.ml), .int32(Int32(splits)),
@@ -189,7 +153,8 @@ public final class DecodeKernels {
         try combineLaunch(batch: p.batch, splits: splits, ws: ws, withO: false, out: nil, lse: lse, stream: stream)
     }
 
-    /// GQA-pooled probabilities `pooled [B, G, pooledStride]` from `logits`/`lse`, and their top `k`
+    /// GQA-pooled probabilities `pooled [B, G, pooledStride]` from `logits [B, G, logitStride, H/G]`
+    /// and `lse [B, H]`, and their top `k`
     /// positions per (sequence, KV head), ascending, into `idx [B, G, idxStride]` int32.
     public func select(batch: Int, length: Int, logits: UInt64, logitStride: Int, lse: UInt64,
                        pooled: UInt64, pooledStride: Int, idx: UInt64, idxStride: Int, k: Int,
@@ -217,10 +182,11 @@ public final class DecodeKernels {
                        out: UInt64, lse: UInt64? = nil, stream: CUDAStream) throws(CUDAError) {
         try validate(p)
         guard count > 0, count <= idxStride else { throw .badArgument("sparse attention over \(count) of \(idxStride) indices") }
-        let (splits, chunk) = try plan(sparseSplit, values: true, batch: p.batch, count: count)
+        let (splits, chunk) = try gather.plan(gather.sparseSplit, values: true, rows: p.batch * kvHeads, count: count)
         let ws = try workspace(batch: p.batch, splits: splits)
         let (bs, hs) = strides(p)
-        try sparseSplit.launch(grid: (splits, kvHeads, p.batch), block: DecodeKernels.threads, sharedBytes: sharedBytes(values: true),
+        try gather.sparseSplit.launch(grid: (splits, kvHeads, p.batch), block: AttentionKernelSet.threads,
+                                      sharedBytes: gather.sharedBytes(values: true),
                                stream: stream,
                                [.pointer(p.q), .pointer(p.k), .pointer(p.v), bs, hs, .pointer(idx),
                                 .int64(Int64(idxHeads * idxStride)), .int64(Int64(idxStride)), headMap.map { .pointer($0) } ?? .null,

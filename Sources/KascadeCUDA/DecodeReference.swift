@@ -6,9 +6,10 @@ import KascadeCore
 
 /// CPU float32 reference for one decode step of a batch (the check's ground truth).
 ///
-/// Dense output through `DenseAttention`; Kascade's anchor selection (SPEC 2.2: per KV head the
-/// sum over the group's heads of the post-softmax probabilities, top-k by `TopK.select`), and
-/// attention over index lists through `IndexedAttentionRow`.
+/// Dense output through `DenseAttention`; Kascade's anchor selection through the core's
+/// `KascadeAnchor.decode` (SPEC 2.2: per KV head the sum over the group's heads of the post-softmax
+/// probabilities, exact top-k, lower position first on ties); attention over index lists through
+/// `IndexedAttentionRow`.
 struct Reference {
     let q: [Float], k: [Float], v: [Float]
     let geo: AttentionGeometry
@@ -22,6 +23,7 @@ struct Reference {
     /// CPU top-k `[B, G, k]`, ascending.
     let topk: [Int32]
 
+    /// `budget` must be `Budget().keys(outOf: N)` (the default budget, which the core selection uses).
     init(q: [Float], k: [Float], v: [Float], geo: AttentionGeometry, batch B: Int, length N: Int, budget: Int) {
         self.q = q; self.k = k; self.v = v; self.geo = geo; batch = B; length = N; self.budget = budget
         let H = geo.queryHeads, G = geo.kvHeads, d = geo.headDim, gs = geo.groupSize
@@ -46,31 +48,40 @@ struct Reference {
         var topk = [Int32](repeating: 0, count: B * G * budget)
         let scale = geo.scale
         lse.withUnsafeMutableBufferPointer { lp in
-            pooled.withUnsafeMutableBufferPointer { pp in
-                topk.withUnsafeMutableBufferPointer { tp in
-                    let lb = lp.baseAddress!, pb = pp.baseAddress!, tb = tp.baseAddress!
-                    DispatchQueue.concurrentPerform(iterations: B * G) { row in
-                        let b = row / G, g = row % G
-                        var s = [Float](repeating: 0, count: N)
-                        let prow = pb + row * N
-                        for n in 0..<N { prow[n] = 0 }
-                        for hh in 0..<gs {
-                            let h = g * gs + hh
-                            var m = -Float.infinity
-                            for n in 0..<N {
-                                var acc: Float = 0
-                                for i in 0..<d { acc += q[(b * H + h) * d + i] * k[((b * G + g) * N + n) * d + i] }
-                                s[n] = acc * scale
-                                m = max(m, s[n])
+            let lb = lp.baseAddress!
+            DispatchQueue.concurrentPerform(iterations: B * H) { row in
+                let b = row / H, h = row % H, g = geo.kvHead(ofQueryHead: h)
+                var s = [Float](repeating: 0, count: N)
+                var m = -Float.infinity
+                for n in 0..<N {
+                    var acc: Float = 0
+                    for i in 0..<d { acc += q[(b * H + h) * d + i] * k[((b * G + g) * N + n) * d + i] }
+                    s[n] = acc * scale
+                    m = max(m, s[n])
+                }
+                var sum: Float = 0
+                for n in 0..<N { sum += (s[n] - m).exp }
+                lb[row] = m + log(sum)
+            }
+        }
+        // Kascade's anchor selection from the core (KascadeAnchor.decode), one sequence at a time.
+        let workspace = AttentionWorkspace()
+        k.withUnsafeBufferPointer { kp in
+            v.withUnsafeBufferPointer { vp in
+                q.withUnsafeBufferPointer { qp in
+                    pooled.withUnsafeMutableBufferPointer { pp in
+                        for b in 0..<B {
+                            let view = KVCacheView(keys: kp.baseAddress! + b * G * N * d, values: vp.baseAddress! + b * G * N * d,
+                                                   length: N, capacity: N, geometry: geo)
+                            var sel = KeySelection(heads: G, rows: 1, capacity: budget)
+                            KascadeAnchor.decode(queries: qp.baseAddress! + b * H * d, queryCount: 1, kv: view,
+                                                 budget: try! Budget(),
+                                                 pooled: false, into: &sel, workspace: workspace,
+                                                 scores: pp.baseAddress! + b * G * N, scoreStride: N)
+                            for g in 0..<G {
+                                let row = Array(sel.positions(head: g, row: 0))
+                                for i in 0..<budget { topk[(b * G + g) * budget + i] = row[i] }
                             }
-                            var sum: Float = 0
-                            for n in 0..<N { s[n] = (s[n] - m).exp; sum += s[n] }
-                            lb[b * H + h] = m + log(sum)
-                            for n in 0..<N { prow[n] += s[n] / sum }
-                        }
-                        var scratch = [Int32](repeating: 0, count: N)
-                        scratch.withUnsafeMutableBufferPointer { sc in
-                            TopK.select(scores: prow, count: N, k: budget, scratch: sc.baseAddress!, into: tb + row * budget)
                         }
                     }
                 }

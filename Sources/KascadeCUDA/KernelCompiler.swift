@@ -8,6 +8,8 @@ import Darwin
 public enum KernelSource: String, CaseIterable, Sendable {
     /// Split-KV decode attention (dense, scores, sparse) and the combine step.
     case decodeAttention = "decode_attention.cu"
+    /// The same kernels on tensor cores (mma.sync).
+    case decodeAttentionMMA = "decode_attention_mma.cu"
     /// Pooled probabilities, radix top-k, random fill.
     case decodeTopK = "decode_topk.cu"
 
@@ -15,13 +17,15 @@ public enum KernelSource: String, CaseIterable, Sendable {
     public var text: String {
         switch self {
         case .decodeAttention: return String(decoding: PackageResources.decode_attention_cu, as: UTF8.self)
+        case .decodeAttentionMMA: return String(decoding: PackageResources.decode_attention_mma_cu, as: UTF8.self)
         case .decodeTopK: return String(decoding: PackageResources.decode_topk_cu, as: UTF8.self)
         }
     }
 }
 
 /// Compiles embedded kernels with NVRTC for one GPU architecture, caching cubins on disk by a hash
-/// of the source, the options and the NVRTC version (`$KASCADE_CACHE`, else `~/.cache/kascade/cubin`).
+/// of the source, the options and the NVRTC version, in `$KASCADE_CACHE/cubin` (the project's cache
+/// root), else `$XDG_CACHE_HOME/kascade/cubin`, else `~/.cache/kascade/cubin`.
 public final class KernelCompiler {
     /// Target architecture, e.g. `sm_90a`.
     public let architecture: String
@@ -63,7 +67,7 @@ public final class KernelCompiler {
     /// Cache folder, created on demand; nil when it cannot be made.
     static let cacheDirectory: String? = {
         let dir: String
-        if let d = Environment.value("KASCADE_CACHE") { dir = d }
+        if let d = Environment.value("KASCADE_CACHE") { dir = d + "/cubin" }
         else if let x = Environment.value("XDG_CACHE_HOME") { dir = x + "/kascade/cubin" }
         else if let h = Environment.value("HOME") { dir = h + "/.cache/kascade/cubin" }
         else { return nil }

@@ -13,8 +13,8 @@ struct CUDABenchCommand: ParsableCommand {
     @Option(help: "Batch sizes, comma-separated.") var batches: String = "1,8,64"
     @Option(help: "Context lengths, comma-separated.") var lengths: String = "8192,32768,65536,131072"
     @Option(help: "Budget fraction of the sparse kernels.") var fraction: Double = 0.10
-    @Option(help: "Attention kernel variants to time, comma-separated TILExSTAGESxWAVES (tile 32 or 64, stages 2-4).")
-    var variants: String = "32x3x8"
+    @Option(help: "Kernel variants to time, comma-separated MAIN[+GATHER], each TILExSTAGESxWAVES (tile 32, 64 or mma; stages 2-4).")
+    var variants: String = "mma2x4+32x2x8"
     @Option(help: "Write the results as JSON to this file.") var json: String?
 
     func run() throws {
@@ -23,8 +23,14 @@ struct CUDABenchCommand: ParsableCommand {
         guard !bs.isEmpty, !ns.isEmpty, bs.allSatisfy({ $0 > 0 }), ns.allSatisfy({ $0 > 0 }) else {
             throw ValidationError("--batches and --lengths need positive comma-separated integers")
         }
-        let vs = variants.split(separator: ",").compactMap { DecodeVariant(String($0)) }
-        guard !vs.isEmpty else { throw ValidationError("--variants needs TILExSTAGESxWAVES items, got \(variants)") }
+        let vs = variants.split(separator: ",").compactMap { item -> (main: DecodeVariant, gather: DecodeVariant)? in
+            let parts = item.split(separator: "+")
+            guard let m = DecodeVariant(String(parts[0])) else { return nil }
+            guard parts.count > 1 else { return (m, .gather) }
+            guard parts.count == 2, let gv = DecodeVariant(String(parts[1])) else { return nil }
+            return (m, gv)
+        }
+        guard !vs.isEmpty, vs.count == variants.split(separator: ",").count else { throw ValidationError("--variants needs TILExSTAGESxWAVES items, got \(variants)") }
         do {
             let dev = try CUDADevice()
             let compiler = try KernelCompiler(architecture: dev.architecture)

@@ -29,9 +29,10 @@ struct CheckCommand: ParsableCommand {
             let compiler = try KernelCompiler(architecture: dev.architecture)
             let s = seed ?? UInt64(Date().timeIntervalSince1970 * 1000)
             print("device: \(dev.name) (\(dev.architecture), \(dev.multiprocessors) SMs), seed \(s)")
-            let rows = try DecodeCheck.run(device: dev, compiler: compiler, cases: DecodeCheck.grid(small: small), seed: s) {
+            var rows = try DecodeCheck.run(device: dev, compiler: compiler, cases: DecodeCheck.grid(small: small), seed: s) {
                 FileHandle.standardError.write(($0 + "\n").data(using: .utf8)!)
             }
+            rows += try PolicyCheck.run(device: dev, seed: s, small: small)
             print(table(rows))
             if let json {
                 let enc = JSONEncoder()
@@ -60,6 +61,9 @@ struct CheckCommand: ParsableCommand {
                 }
             }
         }
+        for dtype in KVDType.allCases { for d in [64, 128] { for g in [1, 3, 4, 8, 16] { for st in [2, 3] {
+            _ = try compiler.cubin(.decodeAttentionMMA, defines: ["KV_BF16": dtype == .bf16 ? "1" : "0", "HEAD_DIM": "\(d)", "GROUP": "\(g)", "PIPE_STAGES": "\(st)"])
+        } } } }
         for g in [1, 3, 4, 8] { _ = try compiler.cubin(.decodeTopK, defines: ["GROUP": "\(g)"]) }
         for (key, log) in compiler.logs {
             print("== \(key)")

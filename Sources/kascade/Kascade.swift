@@ -10,6 +10,8 @@ struct Kascade: ParsableCommand {
             InspectCommand.self,
             AttendCommand.self,
             BenchCommand.self,
+            CalibrateCommand.self,
+            DemoCommand.self,
             CheckCommand.self, CUDABenchCommand.self,
             EvalCommand.self,
             GenerateCommand.self,

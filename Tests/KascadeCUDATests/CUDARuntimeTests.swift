@@ -32,7 +32,10 @@ struct CUDARuntimeTests {
     @Test("every kernel the launchers call is an extern C symbol of the embedded sources",
           arguments: [("decode_dense_split", KernelSource.decodeAttention), ("decode_dense_logits_split", .decodeAttention),
                       ("decode_scores_split", .decodeAttention), ("decode_sparse_split", .decodeAttention),
-                      ("decode_combine", .decodeAttention), ("decode_pool_topk", .decodeTopK), ("fill_random16", .decodeTopK)])
+                      ("decode_combine", .decodeAttention), ("decode_pool", .decodeTopK), ("decode_select", .decodeTopK),
+                      ("fill_random16", .decodeTopK), ("decode_dense_split", .decodeAttentionMMA),
+                      ("decode_dense_logits_split", .decodeAttentionMMA), ("decode_scores_split", .decodeAttentionMMA),
+                      ("decode_sparse_split", .decodeAttentionMMA), ("decode_combine", .decodeAttentionMMA)])
     func kernelsEmbedded(name: String, source: KernelSource) {
         #expect(source.text.contains("extern \"C\" __global__ void") )
         #expect(source.text.contains(" \(name)("))
@@ -84,5 +87,22 @@ struct HalfPrecisionTests {
     @Test("fixed-point formatting", arguments: [(1.25, 2, "1.25"), (2.5, 0, "3"), (-0.1234, 3, "-0.123"), (12.0, 2, "12.00")])
     func format(x: Double, digits: Int, expected: String) {
         #expect(formatFixed(x, digits) == expected)
+    }
+}
+
+@Suite("Benchmark variants")
+struct DecodeVariantTests {
+    @Test("variant strings parse and print back", arguments: [("32x2x8", "32x2x8"), ("mma2x8", "mmax2x8"), ("mma", "mmax3x8"), ("64", "64x3x8")])
+    func parse(text: String, printed: String) {
+        let v = DecodeVariant(text)
+        #expect(v != nil)
+        #expect(v?.description == printed)
+        #expect(v?.mma == text.hasPrefix("mma"))
+        if text.hasPrefix("mma") { #expect(v?.tile == 64) }
+    }
+
+    @Test("malformed variants are refused", arguments: ["", "x", "32xx2", "a2", "1x2x3x4"])
+    func refuse(text: String) {
+        #expect(DecodeVariant(text) == nil)
     }
 }

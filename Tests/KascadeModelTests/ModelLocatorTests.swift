@@ -98,3 +98,17 @@ struct ModelLocatorTests {
         #expect(reason.contains("status 3"))
     }
 }
+
+@Suite("Shipped schedule")
+struct ModelLocatorShippedScheduleTests {
+    @Test("a calibrated schedule ships for the default model the locator finds")
+    func shippedForDefaultModel() throws {
+        let path = try ModelLocator.resolve(explicit: nil, install: false, log: { _ in })
+        let model = try LlamaModel(gguf: GGUFFile(path: path))
+        let schedule = try #require(ShippedSchedule.schedule(for: model.modelID))
+        #expect(schedule.layers == model.config.layers && schedule.kvHeads == model.config.kvHeads)
+        #expect(schedule.anchors.first == 0 && schedule.anchors.count == 5)
+        #expect(schedule.fraction == 0.10)
+        #expect(ShippedSchedule.schedule(for: "another model") == nil)
+    }
+}

@@ -7,8 +7,8 @@
 // heads of the group, so each key and value row is read from memory once.
 //
 // Layouts: q [B, H, D]; k, v [B, G, cap, D] (strides given in elements); partO [B, H, S, D] fp32
-// (unnormalised); partML [B, H, S] (running max, sum of exp); logits [B, H, rowStride] fp32
-// (q.k * scale); idx [B, Ga, rowStride] int32 positions.
+// (unnormalised); partML [B, H, S] (running max, sum of exp); logits [B, G, rowStride, GROUP]
+// fp32 (q.k * scale, the group's heads side by side per key); idx [B, Ga, rowStride] int32 positions.
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
@@ -173,7 +173,7 @@ __device__ __forceinline__ void decode_split(
                     float sv = j < end ? s[i][0] + s[i][1] : NEG_INF;
                     ps[h * TILE + r] = sv;
                     if (WRITE_LOGITS && j < end)
-                        logits[((long long)b * H + g * GROUP + h) * logitRowStride + j] = sv;
+                        logits[(((long long)b * gridDim.y + g) * logitRowStride + j) * GROUP + h] = sv;
                 }
             }
         }

@@ -70,8 +70,8 @@ constexpr int POOL_ITERS = 8;                 // float4 groups per thread per bl
 constexpr int POOL_SPAN = POOL_THREADS * 4 * POOL_ITERS;
 
 /// Pooled probabilities of one span of positions and the histogram of their top 11 bits:
-/// grid (ceil(n / POOL_SPAN), G, B), 256 threads. hist [B, G, 2048] must start zeroed.
-/// Row strides are multiples of 4 (16-byte aligned rows).
+/// grid (ceil(n / POOL_SPAN), G, B), 256 threads. logits [B, G, logitRowStride, GROUP];
+/// hist [B, G, 2048] must start zeroed. Row strides are multiples of 4 (16-byte aligned rows).
 extern "C" __global__ void __launch_bounds__(POOL_THREADS) decode_pool(
     const float* __restrict__ logits, long long logitRowStride, const float* __restrict__ lse,
     float* __restrict__ pooled, long long pooledRowStride, int* __restrict__ hist, int n)
@@ -81,33 +81,33 @@ extern "C" __global__ void __launch_bounds__(POOL_THREADS) decode_pool(
     const int tid = threadIdx.x;
     for (int i = tid; i < BINS; i += POOL_THREADS) h[i] = 0;
     float lses[GROUP];
-    const float* lrow[GROUP];
     #pragma unroll
-    for (int hh = 0; hh < GROUP; ++hh) {
-        long long r = (long long)b * H + g * GROUP + hh;
-        lses[hh] = lse[r];
-        lrow[hh] = logits + r * logitRowStride;
-    }
+    for (int hh = 0; hh < GROUP; ++hh) lses[hh] = lse[(long long)b * H + g * GROUP + hh];
+    const float* lrow = logits + ((long long)b * G + g) * logitRowStride * GROUP;   // [keys][GROUP]
     float* prow = pooled + ((long long)b * G + g) * pooledRowStride;
     __syncthreads();
     const int base = blockIdx.x * POOL_SPAN;
     #pragma unroll 2
     for (int it = 0; it < POOL_ITERS; ++it) {
         const int i = base + (it * POOL_THREADS + tid) * 4;
-        float4 p = make_float4(0.f, 0.f, 0.f, 0.f);
+        float pv[4] = {0.f, 0.f, 0.f, 0.f};
         if (i < n) {
+            const float4* src = reinterpret_cast<const float4*>(lrow + (long long)i * GROUP);  // 4 keys x GROUP
+            float x[4 * GROUP];
             #pragma unroll
-            for (int hh = 0; hh < GROUP; ++hh) {
-                float4 x = *reinterpret_cast<const float4*>(lrow[hh] + i);
-                p.x += __expf(x.x - lses[hh]); p.y += __expf(x.y - lses[hh]);
-                p.z += __expf(x.z - lses[hh]); p.w += __expf(x.w - lses[hh]);
+            for (int c = 0; c < GROUP; ++c) {
+                float4 f = src[c];
+                x[4 * c] = f.x; x[4 * c + 1] = f.y; x[4 * c + 2] = f.z; x[4 * c + 3] = f.w;
             }
-            *reinterpret_cast<float4*>(prow + i) = p;
+            #pragma unroll
+            for (int e = 0; e < 4; ++e) {
+                #pragma unroll
+                for (int hh = 0; hh < GROUP; ++hh) pv[e] += __expf(x[e * GROUP + hh] - lses[hh]);
+            }
+            *reinterpret_cast<float4*>(prow + i) = make_float4(pv[0], pv[1], pv[2], pv[3]);
         }
-        hist_add(h, __float_as_uint(p.x) >> 21, i < n);
-        hist_add(h, __float_as_uint(p.y) >> 21, i + 1 < n);
-        hist_add(h, __float_as_uint(p.z) >> 21, i + 2 < n);
-        hist_add(h, __float_as_uint(p.w) >> 21, i + 3 < n);
+        #pragma unroll
+        for (int e = 0; e < 4; ++e) hist_add(h, __float_as_uint(pv[e]) >> 21, i + e < n);
     }
     __syncthreads();
     int* grow = hist + ((long long)b * G + g) * BINS;

@@ -1,0 +1,74 @@
+/// One compiled build of the split-KV attention kernels (dense, dense with scores, scores only,
+/// sparse over index lists, combine) for one variant, with its launch planning.
+final class AttentionKernelSet {
+    /// Threads per block of the split kernels.
+    static let threads = 128
+    /// Splits the combine kernel accepts (its `MAX_SPLITS`).
+    static let maxSplits = 1024
+
+    let variant: DecodeVariant
+    let device: CUDADevice
+    let headDim: Int
+    let group: Int
+    let module: CUDAModule
+    let denseSplit: KernelFunction
+    let denseLogitsSplit: KernelFunction
+    let scoresSplit: KernelFunction
+    let sparseSplit: KernelFunction
+    let combine: KernelFunction
+    private var slotsCache: [String: Int] = [:]
+
+    /// Compiles (or loads from the disk cache) `variant` for the element type, head dim and group.
+    init(device: CUDADevice, compiler: KernelCompiler, dtype: KVDType, headDim: Int, group: Int,
+         variant: DecodeVariant) throws(CUDAError) {
+        guard variant.tile == 32 || variant.tile == 64 else { throw .unsupported("tile of \(variant.tile) keys (32 and 64 are built)") }
+        guard (2...4).contains(variant.stages), variant.waves > 0 else {
+            throw .unsupported("pipeline of \(variant.stages) stages, \(variant.waves) waves")
+        }
+        if variant.mma { guard variant.tile == 64 else { throw .unsupported("tensor-core kernels use 64-key tiles") } }
+        self.variant = variant
+        self.device = device
+        self.headDim = headDim
+        self.group = group
+        var defs = ["KV_BF16": dtype == .bf16 ? "1" : "0", "HEAD_DIM": "\(headDim)", "GROUP": "\(group)",
+                    "PIPE_STAGES": "\(variant.stages)"]
+        if !variant.mma { defs["TILE_KEYS"] = "\(variant.tile)" }
+        module = try CUDAModule(device: device, cubin: try compiler.cubin(variant.mma ? .decodeAttentionMMA : .decodeAttention, defines: defs))
+        denseSplit = try module.function("decode_dense_split")
+        denseLogitsSplit = try module.function("decode_dense_logits_split")
+        scoresSplit = try module.function("decode_scores_split")
+        sparseSplit = try module.function("decode_sparse_split")
+        combine = try module.function("decode_combine")
+    }
+
+    /// Dynamic shared memory of the split kernels, bytes.
+    func sharedBytes(values: Bool) -> Int {
+        let t = variant.tile, row = 2 * headDim + 16
+        if variant.mma { return 16 * row + variant.stages * t * row * (values ? 2 : 1) }
+        let floats = group * headDim + group * t + 4 * ((group + 3) / 4)
+        return floats * 4 + variant.stages * t * row * (values ? 2 : 1)
+    }
+
+    /// Split count and keys per split for `count` keys in each of `rows` (sequence, KV head) rows:
+    /// about `waves` times the blocks resident at once (at most 2 for very few rows), at least two
+    /// tiles per split.
+    func plan(_ fn: KernelFunction, values: Bool, rows: Int, count: Int) throws(CUDAError) -> (splits: Int, chunk: Int) {
+        let t = variant.tile
+        let slots: Int
+        if let s = slotsCache[fn.name] { slots = s } else {
+            slots = max(1, try fn.occupancy(threads: AttentionKernelSet.threads, sharedBytes: sharedBytes(values: values))) * device.multiprocessors
+            slotsCache[fn.name] = slots
+        }
+        let r = max(1, rows)
+        // Few rows (batch 1): two waves of longer splits measured about 6% faster than four at
+        // 128k on the H100; more rows keep the variant's waves.
+        let waves = r * 16 < slots ? min(variant.waves, 2) : variant.waves
+        let want = (waves * slots + r - 1) / r
+        let maxSplits = max(1, (count + 2 * t - 1) / (2 * t))
+        var splits = min(max(want, 1), maxSplits, AttentionKernelSet.maxSplits)
+        let per = (count + splits - 1) / splits
+        let chunk = max(t, (per + t - 1) / t * t)
+        splits = max(1, (count + chunk - 1) / chunk)
+        return (splits, chunk)
+    }
+}

@@ -1,0 +1,36 @@
+/// A build and launch variant of the attention kernels: `tile x stages x waves`.
+public struct DecodeVariant: Sendable, CustomStringConvertible {
+    /// Keys per shared-memory tile.
+    public var tile = 64
+    /// cp.async pipeline depth.
+    public var stages = 2
+    /// Split-KV blocks aimed for, in resident-block multiples.
+    public var waves = 4
+    /// Tensor-core kernels (64-key tiles).
+    public var mma = true
+
+    /// The default for dense decode and anchor scores: tensor cores, 2 stages, 4 waves (`mma2x4`).
+    public init() {}
+
+    /// The default for gathers (sparse attention over index lists): CUDA cores, 32-key tiles,
+    /// 2 stages, 8 waves (`32x2x8`), which keeps more rows in flight per multiprocessor.
+    public static let gather = DecodeVariant("32x2x8")!
+
+    /// Parses `T`, `TxS` or `TxSxW` (`mma` for T: tensor cores, 64-key tiles); nil when malformed.
+    public init?(_ text: String) {
+        var text = Substring(text)
+        mma = false
+        tile = 32
+        stages = 3
+        waves = 8
+        if text.hasPrefix("mma") { mma = true; let rest = text.dropFirst(3); text = rest.isEmpty ? "64" : "64x" + rest }
+        let parts = text.split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
+        guard !parts.isEmpty, parts.count <= 3, parts.allSatisfy({ $0 != nil }) else { return nil }
+        tile = parts[0]!
+        if parts.count > 1 { stages = parts[1]! }
+        if parts.count > 2 { waves = parts[2]! }
+    }
+
+    public var description: String { "\(mma ? "mma" : "\(tile)")x\(stages)x\(waves)" }
+}
+

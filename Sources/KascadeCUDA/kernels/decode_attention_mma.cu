@@ -1,0 +1,356 @@
+// Decode attention on tensor cores (mma.sync m16n8k16, fp32 accumulation): the same kernels,
+// names and arguments as decode_attention.cu, for dense decode, Kascade's layer 0 and anchor
+// scores (Deshmukh et al., arXiv 2512.16391) and sparse attention over index lists.
+//
+// The GROUP query heads of a KV head are the rows of a 16-row tile (rows >= GROUP are zero), so
+// one mma covers the whole group. A block of 4 warps streams tiles of 64 keys through shared
+// memory with cp.async; each warp owns 16 keys of every tile and keeps its own online-softmax
+// state; the warps merge at the end of the split. Scores go to logits [B, G, rowStride, GROUP]. P is rounded to the input type for the second
+// product, as in FlashAttention.
+//
+// Definitions: KV_BF16, HEAD_DIM (64, 128), GROUP (<= 16), PIPE_STAGES.
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+
+#define NEG_INF (-__int_as_float(0x7f800000))
+
+#if KV_BF16
+typedef __nv_bfloat16 kv_t;
+#else
+typedef __half kv_t;
+#endif
+
+#ifndef PIPE_STAGES
+#define PIPE_STAGES 2
+#endif
+
+constexpr int D = HEAD_DIM;
+constexpr int MAX_SPLITS = 1024;
+constexpr int THREADS = 128;
+constexpr int WARPS = 4;
+constexpr int KPW = 16;                       // keys per warp per tile
+constexpr int TILE = WARPS * KPW;             // 64 keys per tile
+constexpr int STAGES = PIPE_STAGES;
+constexpr int ROW_BYTES = D * 2;
+constexpr int ROW_STRIDE = ROW_BYTES + 16;    // padded rows: conflict-free ldmatrix
+constexpr int CHUNKS = ROW_BYTES / 16;
+constexpr int KSTEPS = D / 16;                // k-steps of the score product
+constexpr int NT = D / 8;                     // n-tiles of the output
+
+__device__ __forceinline__ float to_float(kv_t x) {
+#if KV_BF16
+    return __bfloat162float(x);
+#else
+    return __half2float(x);
+#endif
+}
+
+__device__ __forceinline__ unsigned pack2(float lo, float hi) {
+#if KV_BF16
+    __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);
+#else
+    __half2 v = __floats2half2_rn(lo, hi);
+#endif
+    return *reinterpret_cast<unsigned*>(&v);
+}
+
+__device__ __forceinline__ void mma16816(float* c, const unsigned* a, unsigned b0, unsigned b1) {
+#if KV_BF16
+    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+                 : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+#else
+    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+                 : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+#endif
+}
+
+__device__ __forceinline__ void ldmatrix_x4(unsigned* r, const void* p) {
+    unsigned s = static_cast<unsigned>(__cvta_generic_to_shared(p));
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(s));
+}
+
+__device__ __forceinline__ void ldmatrix_x4_trans(unsigned* r, const void* p) {
+    unsigned s = static_cast<unsigned>(__cvta_generic_to_shared(p));
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(s));
+}
+
+__device__ __forceinline__ void cp_async16(void* smem, const void* gmem, bool valid) {
+    unsigned s = static_cast<unsigned>(__cvta_generic_to_shared(smem));
+    int size = valid ? 16 : 0;
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" :: "r"(s), "l"(gmem), "r"(size));
+}
+__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
+template <int N> __device__ __forceinline__ void cp_async_wait() {
+    asm volatile("cp.async.wait_group %0;\n" :: "n"(N));
+}
+
+template <bool INDEXED, bool DO_PV, bool WRITE_LOGITS>
+__device__ __forceinline__ void decode_split(
+    const kv_t* __restrict__ q, const kv_t* __restrict__ k, const kv_t* __restrict__ v,
+    long long kvBatchStride, long long kvHeadStride,
+    const int* __restrict__ idx, long long idxBatchStride, long long idxRowStride,
+    const int* __restrict__ headMap, int n, int chunk, float scale,
+    float* __restrict__ partO, float2* __restrict__ partML, int splits,
+    float* __restrict__ logits, long long logitRowStride)
+{
+    extern __shared__ __align__(128) unsigned char smem[];
+    unsigned char* qs = smem;                                   // [16][ROW_STRIDE] rows of q
+    unsigned char* ks = smem + 16 * ROW_STRIDE;                 // [STAGES][TILE][ROW_STRIDE]
+    unsigned char* vs = ks + STAGES * TILE * ROW_STRIDE;        // same, values
+
+    const int split = blockIdx.x, g = blockIdx.y, b = blockIdx.z;
+    const int H = gridDim.y * GROUP;
+    const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+    const int begin = split * chunk;
+    const int end = min(n, begin + chunk);
+
+    // Query rows (zero beyond GROUP).
+    for (int i = tid; i < 16 * CHUNKS; i += THREADS) {
+        int r = i / CHUNKS, c = i % CHUNKS;
+        uint4 val = make_uint4(0, 0, 0, 0);
+        if (r < GROUP) val = *reinterpret_cast<const uint4*>(q + ((long long)b * H + g * GROUP + r) * D + c * 8);
+        *reinterpret_cast<uint4*>(qs + r * ROW_STRIDE + c * 16) = val;
+    }
+    const kv_t* kb = k + b * kvBatchStride + g * kvHeadStride;
+    const kv_t* vb = v + b * kvBatchStride + g * kvHeadStride;
+    const int* irow = nullptr;
+    if (INDEXED) {
+        int ga = headMap ? headMap[g] : g;
+        irow = idx + b * idxBatchStride + ga * idxRowStride;
+    }
+    auto load_tile = [&](int t0, int stage) {
+        #pragma unroll
+        for (int c = tid; c < TILE * CHUNKS; c += THREADS) {
+            int r = c / CHUNKS, col = c % CHUNKS;
+            int j = t0 + r;
+            bool valid = j < end;
+            long long pos = valid ? (INDEXED ? (long long)irow[j] : (long long)j) : 0;
+            size_t off = (size_t)(stage * TILE + r) * ROW_STRIDE + col * 16;
+            cp_async16(ks + off, kb + pos * D + col * 8, valid);
+            if (DO_PV) cp_async16(vs + off, vb + pos * D + col * 8, valid);
+        }
+    };
+
+    const int ntiles = end > begin ? (end - begin + TILE - 1) / TILE : 0;
+    #pragma unroll
+    for (int st = 0; st < STAGES - 1; ++st) {
+        if (st < ntiles) load_tile(begin + st * TILE, st);
+        cp_async_commit();
+    }
+    __syncthreads();                          // query rows visible
+
+    // Query fragments (A operand), kept in registers.
+    unsigned qa[KSTEPS][4];
+    #pragma unroll
+    for (int ks_ = 0; ks_ < KSTEPS; ++ks_) {
+        int mi = lane >> 3;
+        int row = (lane & 7) + (mi & 1) * 8, col = ks_ * 16 + (mi >> 1) * 8;
+        ldmatrix_x4(qa[ks_], qs + row * ROW_STRIDE + col * 2);
+    }
+
+    float o[NT][4];
+    #pragma unroll
+    for (int j = 0; j < NT; ++j) { o[j][0] = o[j][1] = o[j][2] = o[j][3] = 0.f; }
+    float m_run[2] = {NEG_INF, NEG_INF}, l_run[2] = {0.f, 0.f};
+    const int r0 = lane >> 2, cq = (lane & 3) * 2;   // fragment row and column pair
+
+    for (int t = 0; t < ntiles; ++t) {
+        const int stage = t % STAGES;
+        cp_async_wait<STAGES - 2>();
+        __syncthreads();
+        {
+            const int nt = t + STAGES - 1;
+            if (nt < ntiles) load_tile(begin + nt * TILE, nt % STAGES);
+            cp_async_commit();
+        }
+        const int wkey = begin + t * TILE + warp * KPW;        // this warp's first key
+        const unsigned char* kt = ks + (size_t)(stage * TILE + warp * KPW) * ROW_STRIDE;
+
+        // S = Q K^T over the warp's 16 keys: two n-tiles of 8 keys.
+        float s[2][4] = {{0.f, 0.f, 0.f, 0.f}, {0.f, 0.f, 0.f, 0.f}};
+        #pragma unroll
+        for (int ks_ = 0; ks_ < KSTEPS; ++ks_) {
+            unsigned bk[4];
+            int mi = lane >> 3;
+            int key = (lane & 7) + (mi >> 1) * 8, col = ks_ * 16 + (mi & 1) * 8;
+            ldmatrix_x4(bk, kt + key * ROW_STRIDE + col * 2);
+            mma16816(s[0], qa[ks_], bk[0], bk[1]);
+            mma16816(s[1], qa[ks_], bk[2], bk[3]);
+        }
+        // Scale, mask, logits.
+        #pragma unroll
+        for (int nt = 0; nt < 2; ++nt) {
+            #pragma unroll
+            for (int e = 0; e < 4; ++e) {
+                int j = wkey + nt * 8 + cq + (e & 1);
+                s[nt][e] = j < end ? s[nt][e] * scale : NEG_INF;
+            }
+            if (WRITE_LOGITS) {
+                int j = wkey + nt * 8 + cq;
+                #pragma unroll
+                for (int hh = 0; hh < 2; ++hh) {
+                    int row = r0 + hh * 8;
+                    if (row < GROUP) {
+                        float* dst = logits + (((long long)b * gridDim.y + g) * logitRowStride + j) * GROUP + row;
+                        if (j < end) dst[0] = s[nt][2 * hh];
+                        if (j + 1 < end) dst[GROUP] = s[nt][2 * hh + 1];
+                    }
+                }
+            }
+        }
+        // Online softmax per row (rows r0 and r0 + 8), reduced over the quad.
+        float p[2][4];
+        #pragma unroll
+        for (int hh = 0; hh < 2; ++hh) {
+            float mx = fmaxf(fmaxf(s[0][2 * hh], s[0][2 * hh + 1]), fmaxf(s[1][2 * hh], s[1][2 * hh + 1]));
+            mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+            mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+            float mnew = fmaxf(m_run[hh], mx);
+            float mref = mnew == NEG_INF ? 0.f : mnew;
+            float alpha = __expf(m_run[hh] - mref);
+            float sum = 0.f;
+            #pragma unroll
+            for (int nt = 0; nt < 2; ++nt) {
+                p[nt][2 * hh] = __expf(s[nt][2 * hh] - mref);
+                p[nt][2 * hh + 1] = __expf(s[nt][2 * hh + 1] - mref);
+                sum += p[nt][2 * hh] + p[nt][2 * hh + 1];
+            }
+            sum += __shfl_xor_sync(0xffffffffu, sum, 1);
+            sum += __shfl_xor_sync(0xffffffffu, sum, 2);
+            l_run[hh] = l_run[hh] * alpha + sum;
+            m_run[hh] = mnew;
+            if (DO_PV) {
+                #pragma unroll
+                for (int j = 0; j < NT; ++j) { o[j][2 * hh] *= alpha; o[j][2 * hh + 1] *= alpha; }
+            }
+        }
+        if (DO_PV) {
+            unsigned pa[4] = {pack2(p[0][0], p[0][1]), pack2(p[0][2], p[0][3]), pack2(p[1][0], p[1][1]), pack2(p[1][2], p[1][3])};
+            const unsigned char* vt = vs + (size_t)(stage * TILE + warp * KPW) * ROW_STRIDE;
+            #pragma unroll
+            for (int j = 0; j < NT; j += 2) {
+                unsigned bv[4];
+                int mi = lane >> 3;
+                int key = (lane & 7) + (mi & 1) * 8, col = j * 8 + (mi >> 1) * 8;
+                ldmatrix_x4_trans(bv, vt + key * ROW_STRIDE + col * 2);
+                mma16816(o[j], pa, bv[0], bv[1]);
+                mma16816(o[j + 1], pa, bv[2], bv[3]);
+            }
+        }
+    }
+    cp_async_wait<0>();
+    __syncthreads();                          // tiles no longer read: reuse shared memory
+
+    // Merge the 4 warps' states per row.
+    float* mls = reinterpret_cast<float*>(ks);                 // [WARPS][16][2]
+    float* os = mls + WARPS * 16 * 2;                           // [WARPS][GROUP][D]
+    if ((lane & 3) == 0) {
+        #pragma unroll
+        for (int hh = 0; hh < 2; ++hh) {
+            mls[(warp * 16 + r0 + hh * 8) * 2] = m_run[hh];
+            mls[(warp * 16 + r0 + hh * 8) * 2 + 1] = l_run[hh];
+        }
+    }
+    if (DO_PV) {
+        #pragma unroll
+        for (int hh = 0; hh < 2; ++hh) {
+            int row = r0 + hh * 8;
+            if (row < GROUP) {
+                #pragma unroll
+                for (int j = 0; j < NT; ++j)
+                    *reinterpret_cast<float2*>(os + ((warp * GROUP + row) * D) + j * 8 + cq) = make_float2(o[j][2 * hh], o[j][2 * hh + 1]);
+            }
+        }
+    }
+    __syncthreads();
+    for (int i = tid; i < GROUP * (DO_PV ? D : 1); i += THREADS) {
+        int row = DO_PV ? i / D : i, d = DO_PV ? i % D : 0;
+        float M = NEG_INF;
+        #pragma unroll
+        for (int w = 0; w < WARPS; ++w) M = fmaxf(M, mls[(w * 16 + row) * 2]);
+        float mref = M == NEG_INF ? 0.f : M;
+        float acc = 0.f, l = 0.f;
+        #pragma unroll
+        for (int w = 0; w < WARPS; ++w) {
+            float mw = mls[(w * 16 + row) * 2];
+            float wt = mw == NEG_INF ? 0.f : __expf(mw - mref);
+            l += wt * mls[(w * 16 + row) * 2 + 1];
+            if (DO_PV) acc += wt * os[(w * GROUP + row) * D + d];
+        }
+        long long prow = ((long long)b * H + g * GROUP + row) * splits + split;
+        if (DO_PV) partO[prow * D + d] = acc;
+        if (d == 0) partML[prow] = make_float2(M, l);
+    }
+}
+
+extern "C" __global__ void __launch_bounds__(THREADS) decode_dense_split(
+    const kv_t* q, const kv_t* k, const kv_t* v, long long kvBatchStride, long long kvHeadStride,
+    int n, int chunk, float scale, float* partO, float2* partML, int splits)
+{
+    decode_split<false, true, false>(q, k, v, kvBatchStride, kvHeadStride, nullptr, 0, 0, nullptr,
+                                     n, chunk, scale, partO, partML, splits, nullptr, 0);
+}
+
+extern "C" __global__ void __launch_bounds__(THREADS) decode_dense_logits_split(
+    const kv_t* q, const kv_t* k, const kv_t* v, long long kvBatchStride, long long kvHeadStride,
+    int n, int chunk, float scale, float* partO, float2* partML, int splits,
+    float* logits, long long logitRowStride)
+{
+    decode_split<false, true, true>(q, k, v, kvBatchStride, kvHeadStride, nullptr, 0, 0, nullptr,
+                                    n, chunk, scale, partO, partML, splits, logits, logitRowStride);
+}
+
+extern "C" __global__ void __launch_bounds__(THREADS) decode_scores_split(
+    const kv_t* q, const kv_t* k, long long kvBatchStride, long long kvHeadStride,
+    int n, int chunk, float scale, float2* partML, int splits, float* logits, long long logitRowStride)
+{
+    decode_split<false, false, true>(q, k, k, kvBatchStride, kvHeadStride, nullptr, 0, 0, nullptr,
+                                     n, chunk, scale, nullptr, partML, splits, logits, logitRowStride);
+}
+
+extern "C" __global__ void __launch_bounds__(THREADS) decode_sparse_split(
+    const kv_t* q, const kv_t* k, const kv_t* v, long long kvBatchStride, long long kvHeadStride,
+    const int* idx, long long idxBatchStride, long long idxRowStride, const int* headMap,
+    int count, int chunk, float scale, float* partO, float2* partML, int splits)
+{
+    decode_split<true, true, false>(q, k, v, kvBatchStride, kvHeadStride, idx, idxBatchStride,
+                                    idxRowStride, headMap, count, chunk, scale, partO, partML,
+                                    splits, nullptr, 0);
+}
+
+/// Merges the splits of each (sequence, query head): grid (H, B), up to 128 threads.
+extern "C" __global__ void decode_combine(const float* partO, const float2* partML, int splits,
+                                          float* out, float* lse)
+{
+    __shared__ float wts[MAX_SPLITS];
+    __shared__ float total;
+    const int h = blockIdx.x, b = blockIdx.y, H = gridDim.x;
+    const long long row = (long long)b * H + h;
+    const float2* ml = partML + row * splits;
+    float mx = NEG_INF;
+    for (int s = 0; s < splits; ++s) mx = fmaxf(mx, ml[s].x);
+    for (int s = threadIdx.x; s < splits; s += blockDim.x) {
+        float2 p = ml[s];
+        wts[s] = p.x == NEG_INF ? 0.f : __expf(p.x - mx);
+    }
+    __syncthreads();
+    if (threadIdx.x == 0) {
+        float l = 0.f;
+        for (int s = 0; s < splits; ++s) l += wts[s] * ml[s].y;
+        total = l;
+        if (lse) lse[row] = mx + logf(l);
+    }
+    __syncthreads();
+    if (partO && out) {
+        const float inv = 1.f / total;
+        for (int d = threadIdx.x; d < D; d += blockDim.x) {
+            float o = 0.f;
+            for (int s = 0; s < splits; ++s) o += wts[s] * partO[(row * splits + s) * D + d];
+            out[row * D + d] = o * inv;
+        }
+    }
+}
