@@ -27,6 +27,11 @@ public enum KascadeAnchor {
         let k = budget.keys(outOf: N)
         let heads = pooled ? 1 : kv.geometry.kvHeads
         selection.reshape(heads: heads, rows: T, capacity: k)
+        if heads * T < 2 * max(workers, 1) {
+            KascadeAnchorDecode.select(queries: queries, queryCount: T, kv: kv, heads: heads, k: k, selection: &selection,
+                                       workspace: workspace, workers: workers, scoresOut: scores, scoreStride: scoreStride)
+            return
+        }
         score(queries: queries, queryCount: T, kv: kv, heads: heads, rows: T, decode: true, selection: &selection,
               workspace: workspace, workers: workers, scoresOut: scores, scoreStride: scoreStride) { _, t in (t, t + 1, N, k) }
     }

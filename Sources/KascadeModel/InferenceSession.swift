@@ -92,6 +92,13 @@ public final class InferenceSession {
         policy.reset()
     }
 
+    /// Forgets the tokens after the first `newPosition` (their cache rows are overwritten by what comes
+    /// next); the policy is not reset. Lets several continuations share one prefilled prompt.
+    public func truncate(to newPosition: Int) {
+        precondition(newPosition >= 0 && newPosition <= position, "truncate to \(newPosition) outside 0...\(position)")
+        position = newPosition
+    }
+
     /// Appends `tokens` in chunks; returns the logits `[vocab]` of the last one.
     /// `progress(done, total)` is called after each chunk.
     public func prefill(_ tokens: [Int32], progress: ((Int, Int) -> Void)? = nil) throws -> [Float] {

@@ -74,11 +74,6 @@ struct CalibrateCommand: ParsableCommand {
         }
     }
 
-    /// A one-line error of this command.
-    struct Failure: Error, CustomStringConvertible {
-        let description: String
-    }
-
     func run() throws {
         let log: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
         let path = try ModelLocator.resolve(explicit: model, log: log)
@@ -86,17 +81,17 @@ struct CalibrateCommand: ParsableCommand {
         let llama = try LlamaModel(gguf: gguf)
         let tokenizer = try BPETokenizer(gguf: gguf)
         let config = llama.config
-        guard anchors <= config.layers else { throw Failure(description: "--anchors \(anchors) exceeds the model's \(config.layers) layers") }
+        guard anchors <= config.layers else { throw CLIFailure("--anchors \(anchors) exceeds the model's \(config.layers) layers") }
 
         let files = texts.isEmpty ? Self.defaultTexts : texts
         var windows: [(name: String, tokens: [Int32])] = []
         for file in files {
             guard let data = FileManager.default.contents(atPath: file) else {
-                throw Failure(description: "cannot read development text \(file)")
+                throw CLIFailure("cannot read development text \(file)")
             }
             let tokens = Array(tokenizer.encode(String(decoding: data, as: UTF8.self), parseSpecial: false).prefix(min(maxTokens, config.contextLength)))
             guard tokens.count > decodeSteps + kMin else {
-                throw Failure(description: "development text \(file) has \(tokens.count) tokens, fewer than --decode-steps plus --k-min (\(decodeSteps + kMin))")
+                throw CLIFailure("development text \(file) has \(tokens.count) tokens, fewer than --decode-steps plus --k-min (\(decodeSteps + kMin))")
             }
             windows.append(((file as NSString).lastPathComponent, tokens))
         }
@@ -106,18 +101,18 @@ struct CalibrateCommand: ParsableCommand {
         let session = try InferenceSession(model: llama, policy: recorder, maxContext: windows.map(\.tokens.count).max()!)
         session.observer = recorder
         let total = windows.reduce(0) { $0 + $1.tokens.count }
-        let progress = TerminalProgress(label: "calibrating")
+        let progress = ProgressBar(label: "calibrating", total: total)
         let start = Date()
         var done = 0
         for window in windows {
             session.reset()
             let prefillCount = window.tokens.count - decodeSteps
-            _ = try session.prefill(Array(window.tokens[..<prefillCount])) { n, _ in progress.update(done + n, of: total) }
+            _ = try session.prefill(Array(window.tokens[..<prefillCount])) { n, _ in progress.update(done + n) }
             done += prefillCount
             for token in window.tokens[prefillCount...] {
                 try session.stepInPlace(token)
                 done += 1
-                progress.update(done, of: total)
+                progress.update(done)
             }
         }
         progress.finish()

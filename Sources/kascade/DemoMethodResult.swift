@@ -2,25 +2,30 @@ import KascadeCore
 
 /// What one attention method did on the demo prompt.
 struct DemoMethodResult: Codable {
-    /// Method name (`dense`, `kascade`).
+    /// Row name: `dense`, `kascade-decode` (dense prefill, Kascade decode) or `kascade` (both).
     var method: String
-    /// The generated answer (after "The pass key is").
+    /// Policy of the prefill (`dense` or `kascade`); a dense prefill is shared by the rows that use it.
+    var prefillMethod: String
+    /// The generated answer (after "The pass key is ").
     var answer: String
     /// Whether the answer contains the pass key.
     var found: Bool
-    /// Prompt tokens and wall-clock seconds of the prefill.
+    /// Prompt tokens.
     var promptTokens: Int
+    /// Wall-clock seconds of the prefill.
     var prefillSeconds: Double
-    /// Generated tokens and wall-clock seconds of decoding them.
-    var generatedTokens: Int
-    var decodeSeconds: Double
-    /// Seconds inside the attention policy during prefill and during decoding.
+    /// Seconds inside the attention policy during the prefill.
     var prefillAttentionSeconds: Double
-    var decodeAttentionSeconds: Double
-    /// Keys read against dense during prefill and during decoding.
+    /// Keys read against dense during the prefill.
     var prefillKeys: AttentionStats
+    /// Generated tokens.
+    var generatedTokens: Int
+    /// Decode steps run (the first answer token comes from the prefill's logits).
+    var decodeSteps: Int
+    /// Wall-clock seconds of decoding (the steps and sampling).
+    var decodeSeconds: Double
+    /// Seconds inside the attention policy while decoding.
+    var decodeAttentionSeconds: Double
+    /// Keys read against dense while decoding.
     var decodeKeys: AttentionStats
-
-    /// Fraction of dense attention work skipped, `1 - keysRead / denseKeys`.
-    static func saved(_ s: AttentionStats) -> Double { 1 - s.readFraction }
 }

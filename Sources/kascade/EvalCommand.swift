@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import KascadeCore
 import KascadeEval
+import KascadeModel
 
 /// `kascade eval`: task accuracy and next-token fidelity of every method against dense, at equal budgets.
 struct EvalCommand: ParsableCommand {
@@ -106,15 +108,12 @@ struct EvalCommand: ParsableCommand {
     func run() throws {
         let plan = try makePlan()
         let log: (String) -> Void = { FileHandle.standardError.write(Data(("kascade eval: " + $0 + "\n").utf8)) }
-        let backend = try EvalCommand.makeBackend(model: model, schedule: schedule, plan: plan, log: log)
+        let custom = try tasksFile.map { try ItemsFile.load(path: $0) }      // bad input fails before the model loads
         let corpus = try LicenseCorpus.load()
-        let items: [EvalItem]
-        if let tasksFile {
-            items = try ItemsFile.load(path: tasksFile)
-        } else {
-            let generator = TaskGenerator(seed: plan.seed, counter: backend.counter, corpus: corpus)
-            items = try plan.generateItems(generator: generator)
-        }
+        let backend = try EvalCommand.makeBackend(model: model, schedule: schedule, plan: plan,
+                                                  customItems: custom != nil, log: log)
+        let items = try custom ?? plan.generateItems(
+            generator: TaskGenerator(seed: plan.seed, counter: backend.counter, corpus: corpus))
         let texts = plan.fidelityTexts.map { (name: $0, text: corpus.documents[$0]!) }
         let resultsLog = try ResultsLog(path: results, resume: resume)
         if resume { log("resuming: \(resultsLog.items.count + resultsLog.fidelity.count) results already in \(results)") }
@@ -130,9 +129,31 @@ struct EvalCommand: ParsableCommand {
         print(json ? jsonText : markdown, terminator: "")
     }
 
-    /// The model backend for a plan.
-    static func makeBackend(model: String?, schedule: String?, plan: EvalPlan,
+    /// The model backend for a plan: the model (resolved and installed if needed), its tokenizer and
+    /// template, a KV cache as long as the plan needs, and the method factory over the Kascade schedule.
+    static func makeBackend(model: String?, schedule: String?, plan: EvalPlan, customItems: Bool,
                             log: @escaping (String) -> Void) throws -> any EvalBackend {
-        throw EvalError.backend("the model forward pass is not in this build yet, so `kascade eval` cannot run")
+        let path = try ModelLocator.resolve(explicit: model, log: log)
+        let gguf = try GGUFFile(path: path)
+        let llama = try LlamaModel(gguf: gguf)
+        let c = llama.config
+        let kascadeSchedule: KascadeSchedule
+        if let schedule {
+            kascadeSchedule = try KascadeSchedule.load(path: schedule)
+            guard kascadeSchedule.layers == c.layers, kascadeSchedule.kvHeads == c.kvHeads else {
+                throw EvalError.backend("schedule \(schedule) is for \(kascadeSchedule.layers) layers of \(kascadeSchedule.kvHeads) KV heads, the model has \(c.layers) of \(c.kvHeads)")
+            }
+        } else {
+            kascadeSchedule = try KascadeSchedule.evenlySpaced(layers: c.layers, kvHeads: c.kvHeads, anchors: min(5, c.layers))
+            if plan.methods.contains(where: { $0.kind == .kascade || $0.kind == .kascadePooled || $0.kind == .kascadeNoRemap }) {
+                log("no --schedule given and no shipped schedule in this build: Kascade runs 5 evenly spaced anchors, uncalibrated")
+            }
+        }
+        var need = plan.contexts.max() ?? c.contextLength
+        if !plan.fidelityTexts.isEmpty { need = max(need, plan.fidelityStart + plan.fidelityPositions + 1) }
+        let maxContext = customItems ? c.contextLength : min(c.contextLength, need)
+        let factory = MethodPolicies(schedule: kascadeSchedule)
+        return try ModelEvalBackend(model: llama, tokenizer: try BPETokenizer(gguf: gguf), template: ChatTemplate(gguf: gguf),
+                                    maxContext: maxContext, makePolicy: { try factory.make($0) })
     }
 }

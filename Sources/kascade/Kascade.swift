@@ -10,12 +10,12 @@ struct Kascade: ParsableCommand {
             InspectCommand.self,
             AttendCommand.self,
             BenchCommand.self,
+            CalibrateCommand.self,
+            DemoCommand.self,
             CheckCommand.self, CUDABenchCommand.self,
             EvalCommand.self,
             GenerateCommand.self,
             ScoreCommand.self,
-            CalibrateCommand.self,
-            DemoCommand.self,
         ]
     )
 }

@@ -1,0 +1,46 @@
+import KascadeCore
+
+/// Builds the attention policy of a method at a budget, with each method's paper defaults.
+///
+/// Budgets are `Budget(fraction: spec.budget, kMin: 128)`. Kascade uses `schedule` with its fraction
+/// replaced by the spec's budget; `kascade-pooled` and `kascade-noremap` are the same schedule in the
+/// other variants; `kascade-uniform` puts an anchor on every 4th layer (0, 4, 8, ...) with identity
+/// head maps. vAttention uses its exact top-k predictor and seed 0; Twilight its 25% Quest base and p = 0.95.
+public struct MethodPolicies {
+    /// The Kascade schedule (the shipped one for the model, or `--schedule`); nil when unavailable.
+    public let schedule: KascadeSchedule?
+    /// Floor on the keys kept, for every method.
+    public let kMin: Int
+
+    /// A factory over `schedule`.
+    public init(schedule: KascadeSchedule?, kMin: Int = 128) {
+        self.schedule = schedule
+        self.kMin = kMin
+    }
+
+    /// A fresh policy for `spec`.
+    public func make(_ spec: MethodSpec) throws -> AttentionPolicy {
+        let budget = try Budget(fraction: spec.budget, kMin: kMin)
+        switch spec.kind {
+        case .dense: return DenseAttention()
+        case .quest: return QuestAttention(budget: budget)
+        case .twilight: return TwilightAttention(budget: budget)
+        case .vattention: return VAttention(budget: budget)
+        case .streaming: return StreamingLLMAttention(budget: budget)
+        case .kascade, .kascadePooled, .kascadeNoRemap:
+            guard var s = schedule else { throw EvalError.backend("method \(spec.kind.rawValue) needs a Kascade schedule (--schedule FILE)") }
+            s.fraction = spec.budget
+            s.kMin = kMin
+            let variant: KascadeVariant = spec.kind == .kascadePooled ? .pooled : (spec.kind == .kascadeNoRemap ? .noRemap : .headAware)
+            return KascadeAttention(schedule: s, variant: variant)
+        case .kascadeUniform:
+            guard let s = schedule else { throw EvalError.backend("method kascade-uniform needs the model's layer count from a schedule") }
+            let anchors = Array(stride(from: 0, to: s.layers, by: 4))
+            let uniform = try KascadeSchedule(layers: s.layers, kvHeads: s.kvHeads, anchors: anchors,
+                                              headMaps: Array(repeating: Array(0..<s.kvHeads), count: s.layers),
+                                              fraction: spec.budget, tile: s.tile, kMin: kMin,
+                                              modelID: s.modelID, devSetID: "uniform-every-4")
+            return KascadeAttention(schedule: uniform, variant: .headAware)
+        }
+    }
+}
