@@ -40,8 +40,8 @@ public final class InferenceSession {
     let ropeSin: UnsafeMutablePointer<Float>
 
     /// Allocates the cache for `maxContext` tokens (default: the model's context) and all buffers.
-    /// - Parameter chunkSize: prefill chunk, a positive multiple of 32 (default 64).
-    public init(model: LlamaModel, policy: AttentionPolicy, maxContext: Int? = nil, chunkSize: Int = 64) throws {
+    /// - Parameter chunkSize: prefill chunk, a positive multiple of 32 (default 128).
+    public init(model: LlamaModel, policy: AttentionPolicy, maxContext: Int? = nil, chunkSize: Int = 128) throws {
         let c = model.config
         let cap = maxContext ?? c.contextLength
         guard cap > 0 else { throw ModelError.badHyperparameter(what: "maxContext", value: "\(cap)") }

@@ -57,7 +57,7 @@ struct GenerateCommand: ParsableCommand {
     var context: Int?
 
     @Option(help: "Prefill chunk in tokens (a multiple of 32).")
-    var chunk = 64
+    var chunk = 128
 
     @OptionGroup var method: MethodOptions
 

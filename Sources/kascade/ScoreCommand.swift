@@ -34,7 +34,7 @@ struct ScoreCommand: ParsableCommand {
     var logitsOut: String?
 
     @Option(help: "Prefill chunk in tokens (a multiple of 32).")
-    var chunk = 64
+    var chunk = 128
 
     @OptionGroup var method: MethodOptions
 
