@@ -63,7 +63,22 @@ final class AttentionKernelSet {
         // Few rows (batch 1): two waves of longer splits measured about 6% faster than four at
         // 128k on the H100; more rows keep the variant's waves.
         let waves = r * 16 < slots ? min(variant.waves, 2) : variant.waves
-        let want = (waves * slots + r - 1) / r
+        var want = (waves * slots + r - 1) / r
+        if variant.balanced {
+            // Blocks of equal work finish in waves: among split counts within a wave of the target,
+            // take the one whose last wave is fullest (then the one nearest the target).
+            let lo = max(1, ((waves - 1) * slots + r - 1) / r), hi = max(lo, ((waves + 1) * slots + r - 1) / r)
+            var best = (fill: -1.0, distance: Int.max, splits: want)
+            for s in lo...hi {
+                let blocks = r * s
+                let fill = Double(blocks) / Double((blocks + slots - 1) / slots * slots)
+                let distance = abs(s - want)
+                if fill > best.fill + 1e-9 || (abs(fill - best.fill) <= 1e-9 && distance < best.distance) {
+                    best = (fill, distance, s)
+                }
+            }
+            want = best.splits
+        }
         let maxSplits = max(1, (count + 2 * t - 1) / (2 * t))
         var splits = min(max(want, 1), maxSplits, AttentionKernelSet.maxSplits)
         let per = (count + splits - 1) / splits

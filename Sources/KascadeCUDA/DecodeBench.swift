@@ -1,51 +1,5 @@
 import KascadeCore
 
-/// Timing of one kernel (or pipeline) at one shape.
-public struct KernelTiming: Codable, Sendable {
-    /// Median milliseconds over the timed runs.
-    public var medianMs: Double
-    /// Fastest run, milliseconds.
-    public var minMs: Double
-    /// Timed runs.
-    public var runs: Int
-    /// Bytes the kernel must move through device memory (inputs read once, outputs written once).
-    public var bytes: Double
-    /// `bytes / median` in TB/s.
-    public var tbPerSecond: Double
-}
-
-/// Timings of every decode kernel at one (batch, context) shape.
-public struct DecodeBenchShape: Codable, Sendable {
-    /// Sequences.
-    public var batch: Int
-    /// Context length.
-    public var length: Int
-    /// Keys per (sequence, KV head) the sparse kernels read.
-    public var k: Int
-    /// Attention kernel variants: dense/scores `+` gather, each `tile x stages x waves`.
-    public var variant: String
-    /// Split-KV splits the dense kernel used.
-    public var splits: Int
-    /// Kernel name -> timing (`dense`, `layer0`, `anchor`, `reuse`, `anchor.scores`, `anchor.select`).
-    public var kernels: [String: KernelTiming]
-    /// `(T_layer0 + 4 T_anchor + 27 T_reuse) / 32`, milliseconds.
-    public var modelLevelMs: Double
-}
-
-/// Results of the GPU decode benchmark.
-public struct DecodeBenchReport: Codable, Sendable {
-    /// Device name.
-    public var device: String
-    /// Device-to-device copy bandwidth measured in the same run (bytes read + written), TB/s.
-    public var copyTBPerSecond: Double
-    /// Query heads, KV heads, head dim, dtype.
-    public var queryHeads: Int, kvHeads: Int, headDim: Int, dtype: KVDType
-    /// Budget fraction of the sparse kernels.
-    public var fraction: Double
-    /// One entry per shape.
-    public var shapes: [DecodeBenchShape]
-}
-
 /// Times the decode kernels at the paper's shapes on generated inputs, rotating input buffers
 /// larger than L2, with CUDA events around each run (median of many after warm-up).
 public enum DecodeBench {

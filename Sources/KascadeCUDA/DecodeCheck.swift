@@ -1,62 +1,6 @@
 import Dispatch
 import KascadeCore
 
-/// One shape of the GPU-versus-CPU check.
-public struct DecodeCheckCase: Codable, Sendable, CustomStringConvertible {
-    /// Element type.
-    public var dtype: KVDType
-    /// Head dim.
-    public var headDim: Int
-    /// Sequences.
-    public var batch: Int
-    /// Query heads.
-    public var queryHeads: Int
-    /// KV heads.
-    public var kvHeads: Int
-    /// Context length.
-    public var length: Int
-    /// Whether keys repeat with period 37, so pooled scores tie exactly.
-    public var ties: Bool
-    /// Keys per shared-memory tile of the attention kernels.
-    public var tile: Int
-    /// cp.async pipeline depth of the attention kernels.
-    public var stages: Int
-    /// Tensor-core kernels.
-    public var mma: Bool
-
-    /// A case.
-    public init(_ dtype: KVDType, d: Int, b: Int, h: Int, g: Int, n: Int, ties: Bool = false, tile: Int = 32, stages: Int? = nil, mma: Bool = false) {
-        self.dtype = dtype; headDim = d; batch = b; queryHeads = h; kvHeads = g; length = n; self.ties = ties; self.tile = tile
-        self.stages = stages ?? (mma ? 2 : 3)
-        self.mma = mma
-        if mma { self.tile = 64 }
-    }
-
-    public var description: String {
-        "\(dtype) d=\(headDim) B=\(batch) H=\(queryHeads) G=\(kvHeads) N=\(length)\(ties ? " ties" : "")\(mma ? " mma x\(stages)" : tile == 32 && stages == 3 ? "" : " tile=\(tile)x\(stages)")"
-    }
-}
-
-/// One kernel's result on one case.
-public struct DecodeCheckRow: Codable, Sendable {
-    /// Kernel: `dense`, `layer0`, `anchor`, `reuse`.
-    public var kernel: String
-    /// The case.
-    public var shape: String
-    /// `|out - ref| / |ref|` (Frobenius norms) against the CPU float32 reference.
-    public var relError: Double
-    /// Mean fraction of the CPU's top-k set the GPU also chose (selecting kernels only).
-    public var agreement: Double?
-    /// Keys the GPU chose that the CPU did not and that are not near-ties (relative 1e-4).
-    public var hardMismatches: Int?
-    /// Keys selected per (sequence, KV head).
-    public var k: Int?
-    /// Whether the row passes (error <= tolerance, indices valid, no hard mismatches).
-    public var passed: Bool
-    /// What failed, if anything.
-    public var note: String
-}
-
 /// Checks every decode kernel against the CPU reference on fresh random inputs.
 ///
 /// References: `DenseAttention` (dense, layer 0), the core's `KascadeAnchor.decode` (Kascade
@@ -235,19 +179,4 @@ public enum DecodeCheck {
         }
         return den > 0 ? (num / den).squareRoot() : num.squareRoot()
     }
-}
-
-/// Deterministic 64-bit generator for test inputs.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E3779B97F4A7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-        z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform in [-1, 1).
-    mutating func uniform() -> Float { Float(next() >> 40) / Float(1 << 24) * 2 - 1 }
 }

@@ -4,25 +4,6 @@ import Glibc
 import Darwin
 #endif
 
-/// A kernel source file embedded in the binary.
-public enum KernelSource: String, CaseIterable, Sendable {
-    /// Split-KV decode attention (dense, scores, sparse) and the combine step.
-    case decodeAttention = "decode_attention.cu"
-    /// The same kernels on tensor cores (mma.sync).
-    case decodeAttentionMMA = "decode_attention_mma.cu"
-    /// Pooled probabilities, radix top-k, random fill.
-    case decodeTopK = "decode_topk.cu"
-
-    /// Source text.
-    public var text: String {
-        switch self {
-        case .decodeAttention: return String(decoding: PackageResources.decode_attention_cu, as: UTF8.self)
-        case .decodeAttentionMMA: return String(decoding: PackageResources.decode_attention_mma_cu, as: UTF8.self)
-        case .decodeTopK: return String(decoding: PackageResources.decode_topk_cu, as: UTF8.self)
-        }
-    }
-}
-
 /// Compiles embedded kernels with NVRTC for one GPU architecture, caching cubins on disk by a hash
 /// of the source, the options and the NVRTC version, in `$KASCADE_CACHE/cubin` (the project's cache
 /// root), else `$XDG_CACHE_HOME/kascade/cubin`, else `~/.cache/kascade/cubin`.
@@ -78,40 +59,4 @@ public final class KernelCompiler {
         }
         return access(dir, W_OK) == 0 ? dir : nil
     }()
-}
-
-/// 64-bit FNV-1a hash of strings.
-struct FNV1a {
-    private(set) var value: UInt64 = 0xcbf29ce484222325
-    mutating func add(_ s: String) {
-        for b in s.utf8 { value = (value ^ UInt64(b)) &* 0x100000001b3 }
-        value = (value ^ 0xff) &* 0x100000001b3
-    }
-}
-
-/// Whole-file reads and atomic writes through the C library.
-enum DiskFile {
-    /// Contents of `path`, or nil.
-    static func read(_ path: String) -> [UInt8]? {
-        guard let f = fopen(path, "rb") else { return nil }
-        defer { fclose(f) }
-        fseek(f, 0, SEEK_END)
-        let n = ftell(f)
-        guard n > 0 else { return nil }
-        fseek(f, 0, SEEK_SET)
-        var bytes = [UInt8](repeating: 0, count: n)
-        let got = bytes.withUnsafeMutableBytes { fread($0.baseAddress, 1, n, f) }
-        return got == n ? bytes : nil
-    }
-
-    /// Writes `bytes` to a temporary file beside `path` and renames it into place; false on failure.
-    @discardableResult
-    static func writeAtomically(_ path: String, _ bytes: [UInt8]) -> Bool {
-        let tmp = "\(path).tmp\(getpid())"
-        guard let f = fopen(tmp, "wb") else { return false }
-        let put = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, bytes.count, f) }
-        let closed = fclose(f) == 0
-        guard put == bytes.count, closed else { unlink(tmp); return false }
-        return rename(tmp, path) == 0
-    }
 }

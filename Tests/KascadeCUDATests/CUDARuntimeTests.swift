@@ -92,7 +92,7 @@ struct HalfPrecisionTests {
 
 @Suite("Benchmark variants")
 struct DecodeVariantTests {
-    @Test("variant strings parse and print back", arguments: [("32x2x8", "32x2x8"), ("mma2x8", "mmax2x8"), ("mma", "mmax3x8"), ("64", "64x3x8")])
+    @Test("variant strings parse and print back", arguments: [("32x2x8", "32x2x8"), ("mma2x8", "mmax2x8"), ("mma", "mmax3x8"), ("64", "64x3x8"), ("mma2x4b", "mmax2x4b")])
     func parse(text: String, printed: String) {
         let v = DecodeVariant(text)
         #expect(v != nil)

@@ -1,0 +1,57 @@
+/// A kernel of a loaded module.
+public final class KernelFunction {
+    let module: CUDAModule
+    let handle: CUhandle?
+    /// Symbol name.
+    public let name: String
+    private var sharedLimit = 48 * 1024
+
+    init(module: CUDAModule, handle: CUhandle?, name: String) {
+        self.module = module
+        self.handle = handle
+        self.name = name
+    }
+
+    /// Registers per thread the compiler gave this kernel.
+    public var registers: Int {
+        var v: Int32 = 0
+        _ = module.device.driver.cuFuncGetAttribute(&v, 4, handle)
+        return Int(v)
+    }
+
+    /// Blocks of `threads` threads with `sharedBytes` dynamic shared memory resident per multiprocessor.
+    public func occupancy(threads: Int, sharedBytes: Int) throws(CUDAError) -> Int {
+        try allowShared(sharedBytes)
+        var v: Int32 = 0
+        try module.device.driver.check(module.device.driver.cuOccupancyMaxActiveBlocksPerMultiprocessor(&v, handle, Int32(threads), sharedBytes),
+                                       "cuOccupancyMaxActiveBlocksPerMultiprocessor(\(name))")
+        return Int(v)
+    }
+
+    private func allowShared(_ bytes: Int) throws(CUDAError) {
+        guard bytes > sharedLimit else { return }
+        guard bytes <= module.device.maxSharedPerBlock else {
+            throw .unsupported("\(name) needs \(bytes) bytes of shared memory, the device allows \(module.device.maxSharedPerBlock)")
+        }
+        try module.device.driver.check(module.device.driver.cuFuncSetAttribute(handle, 8, Int32(bytes)), "cuFuncSetAttribute(\(name))")
+        sharedLimit = bytes
+    }
+
+    /// Enqueues the kernel on `stream`.
+    public func launch(grid: (Int, Int, Int), block: Int, sharedBytes: Int = 0, stream: CUDAStream,
+                       _ args: [KernelArg]) throws(CUDAError) {
+        try allowShared(sharedBytes)
+        guard grid.0 > 0, grid.1 > 0, grid.2 > 0 else { return }
+        guard grid.1 < 65536, grid.2 < 65536 else { throw .unsupported("\(name): grid \(grid) too large") }
+        var storage = args.map { $0.bits }
+        let drv = module.device.driver
+        let code: CUresult = storage.withUnsafeMutableBufferPointer { buf in
+            var ptrs: [UnsafeMutableRawPointer?] = (0..<buf.count).map { UnsafeMutableRawPointer(buf.baseAddress! + $0) }
+            return ptrs.withUnsafeMutableBufferPointer { p in
+                drv.cuLaunchKernel(handle, UInt32(grid.0), UInt32(grid.1), UInt32(grid.2), UInt32(block), 1, 1,
+                                   UInt32(sharedBytes), stream.handle, p.baseAddress, nil)
+            }
+        }
+        try drv.check(code, "cuLaunchKernel(\(name))")
+    }
+}

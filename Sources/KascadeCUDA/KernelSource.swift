@@ -1,0 +1,18 @@
+/// A kernel source file embedded in the binary.
+public enum KernelSource: String, CaseIterable, Sendable {
+    /// Split-KV decode attention (dense, scores, sparse) and the combine step.
+    case decodeAttention = "decode_attention.cu"
+    /// The same kernels on tensor cores (mma.sync).
+    case decodeAttentionMMA = "decode_attention_mma.cu"
+    /// Pooled probabilities, radix top-k, random fill.
+    case decodeTopK = "decode_topk.cu"
+
+    /// Source text.
+    public var text: String {
+        switch self {
+        case .decodeAttention: return String(decoding: PackageResources.decode_attention_cu, as: UTF8.self)
+        case .decodeAttentionMMA: return String(decoding: PackageResources.decode_attention_mma_cu, as: UTF8.self)
+        case .decodeTopK: return String(decoding: PackageResources.decode_topk_cu, as: UTF8.self)
+        }
+    }
+}
