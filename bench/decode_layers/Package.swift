@@ -5,10 +5,11 @@ import PackageDescription
 
 let package = Package(
     name: "decode-layers",
-    dependencies: [.package(path: "../..")],
+    dependencies: [.package(name: "Kascade", path: "../..")],
     targets: [
         .executableTarget(name: "decode-layers",
-                          dependencies: ["KascadeModel", "KascadeCore"],
+                          dependencies: [.product(name: "KascadeModel", package: "Kascade"),
+                                         .product(name: "KascadeCore", package: "Kascade")],
                           swiftSettings: [.unsafeFlags(["-target-cpu", "haswell"])]),
     ]
 )
