@@ -1,0 +1,258 @@
+// Dense causal prefill attention on tensor cores (mma.sync m16n8k16, fp32 accumulation), after
+// FlashAttention-2 (Dao, arXiv 2307.08691): online softmax over key tiles, the query tile held in
+// registers, key and value tiles streamed through shared memory with cp.async (two stages).
+// It also writes the per-row log-sum-exp, which Kascade's anchor layers need (Deshmukh et al.,
+// arXiv 2512.16391).
+//
+// q [B, H, T, d]; k, v [B, G, capacity, d] with the first N positions valid; out [B, H, T, d] in
+// the input type; lse [B, H, T] fp32 (natural log of the sum of exp of the scaled scores).
+// Causal, bottom-right aligned: query t sees keys 0 ... N - T + t (T <= N).
+// A block of WARPS warps owns 16 * WARPS consecutive query rows of one query head; each warp owns
+// 16 rows. P is rounded to the input type before the value product, as in FlashAttention.
+//
+// Definitions: KV_BF16, HEAD_DIM (64, 128), WARPS (4, 8).
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+
+#define NEG_INF (-__int_as_float(0x7f800000))
+
+#if KV_BF16
+typedef __nv_bfloat16 kv_t;
+#else
+typedef __half kv_t;
+#endif
+
+#ifndef WARPS
+#define WARPS 4
+#endif
+
+constexpr int D = HEAD_DIM;
+constexpr int THREADS = WARPS * 32;
+constexpr int BM = 16 * WARPS;                // query rows per block
+constexpr int BN = 64;                        // keys per tile
+constexpr int ROW_BYTES = D * 2;
+constexpr int ROW_STRIDE = ROW_BYTES + 16;    // padded rows: conflict-free ldmatrix
+constexpr int CHUNKS = ROW_BYTES / 16;
+constexpr int KSTEPS = D / 16;                // k-steps of the score product
+constexpr int NT = D / 8;                     // n-tiles of the output
+constexpr int ST = BN / 8;                    // n-tiles of the scores
+constexpr float LOG2E = 1.4426950408889634f;
+
+__device__ __forceinline__ unsigned pack2(float lo, float hi) {
+#if KV_BF16
+    __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);
+#else
+    __half2 v = __floats2half2_rn(lo, hi);
+#endif
+    return *reinterpret_cast<unsigned*>(&v);
+}
+
+__device__ __forceinline__ float fast_exp2(float x) {
+    float y;
+    asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
+    return y;
+}
+
+__device__ __forceinline__ void mma16816(float* c, const unsigned* a, unsigned b0, unsigned b1) {
+#if KV_BF16
+    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+                 : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+#else
+    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+                 : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+#endif
+}
+
+__device__ __forceinline__ void ldmatrix_x4(unsigned* r, const void* p) {
+    unsigned s = static_cast<unsigned>(__cvta_generic_to_shared(p));
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(s));
+}
+
+__device__ __forceinline__ void ldmatrix_x4_trans(unsigned* r, const void* p) {
+    unsigned s = static_cast<unsigned>(__cvta_generic_to_shared(p));
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(s));
+}
+
+__device__ __forceinline__ void cp_async16(void* smem, const void* gmem, bool valid) {
+    unsigned s = static_cast<unsigned>(__cvta_generic_to_shared(smem));
+    int size = valid ? 16 : 0;
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" :: "r"(s), "l"(gmem), "r"(size));
+}
+__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
+template <int N> __device__ __forceinline__ void cp_async_wait() {
+    asm volatile("cp.async.wait_group %0;\n" :: "n"(N));
+}
+
+// Grid: (ceil(T / BM), H, B), block THREADS, dynamic shared memory (BM + 4 BN) * ROW_STRIDE bytes:
+// the query tile and two stages of key and value tiles.
+extern "C" __global__ void __launch_bounds__(THREADS)
+prefill_causal(const kv_t* __restrict__ q, const kv_t* __restrict__ k, const kv_t* __restrict__ v,
+               long long kvBatchStride, long long kvHeadStride, int T, int N, int group, float scale,
+               kv_t* __restrict__ out, float* __restrict__ lse)
+{
+    extern __shared__ __align__(128) unsigned char smem[];
+    unsigned char* qs = smem;                          // [BM][ROW_STRIDE]
+    unsigned char* ks = smem + BM * ROW_STRIDE;        // [2][BN][ROW_STRIDE]
+    unsigned char* vs = ks + 2 * BN * ROW_STRIDE;      // [2][BN][ROW_STRIDE]
+
+    // Longest blocks (most keys) first.
+    const int mb = gridDim.x - 1 - blockIdx.x;
+    const int h = blockIdx.y, b = blockIdx.z;
+    const int H = gridDim.y;
+    const int g = h / group;
+    const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+    const int m0 = mb * BM;
+    const int shift = N - T;                           // query t sees keys <= shift + t
+    const int nEnd = min(N, shift + min(m0 + BM, T));  // keys any row of the block sees
+    const int ntiles = (nEnd + BN - 1) / BN;
+    const int firstMasked = (shift + m0 + 1) / BN;     // tiles from here may hide keys from some row
+
+    const kv_t* qb = q + ((long long)b * H + h) * (long long)T * D;
+    const kv_t* kb = k + b * kvBatchStride + g * kvHeadStride;
+    const kv_t* vb = v + b * kvBatchStride + g * kvHeadStride;
+
+    for (int c = tid; c < BM * CHUNKS; c += THREADS) {
+        int r = c / CHUNKS, col = c % CHUNKS;
+        int t = m0 + r;
+        cp_async16(qs + r * ROW_STRIDE + col * 16, qb + (long long)min(t, T - 1) * D + col * 8, t < T);
+    }
+    auto load_tile = [&](int tile, int stage) {
+        const int n0 = tile * BN;
+        #pragma unroll
+        for (int c = tid; c < BN * CHUNKS; c += THREADS) {
+            int r = c / CHUNKS, col = c % CHUNKS;
+            int n = n0 + r;
+            bool valid = n < N;
+            long long pos = valid ? n : 0;
+            size_t off = (size_t)(stage * BN + r) * ROW_STRIDE + col * 16;
+            cp_async16(ks + off, kb + pos * D + col * 8, valid);
+            cp_async16(vs + off, vb + pos * D + col * 8, valid);
+        }
+    };
+    load_tile(0, 0);
+    cp_async_commit();
+
+    unsigned qf[KSTEPS][4];
+    float o[NT][4];
+    #pragma unroll
+    for (int i = 0; i < NT; ++i) { o[i][0] = o[i][1] = o[i][2] = o[i][3] = 0.f; }
+    float mrow[2] = {NEG_INF, NEG_INF}, lrow[2] = {0.f, 0.f};
+    const float sl2 = scale * LOG2E;
+    const int rowA = m0 + warp * 16 + (lane >> 2);     // this thread's rows: rowA, rowA + 8
+    const int limA = min(N - 1, shift + rowA), limB = min(N - 1, shift + rowA + 8);
+
+    for (int j = 0; j < ntiles; ++j) {
+        if (j + 1 < ntiles) load_tile(j + 1, (j + 1) & 1);
+        cp_async_commit();
+        cp_async_wait<1>();
+        __syncthreads();
+        if (j == 0) {
+            #pragma unroll
+            for (int kk = 0; kk < KSTEPS; ++kk) {
+                int mi = lane >> 3;
+                const unsigned char* p = qs + (warp * 16 + (mi & 1) * 8 + (lane & 7)) * ROW_STRIDE + (kk * 16 + (mi >> 1) * 8) * 2;
+                ldmatrix_x4(qf[kk], p);
+            }
+        }
+        const unsigned char* kt = ks + (j & 1) * BN * ROW_STRIDE;
+        const unsigned char* vt = vs + (j & 1) * BN * ROW_STRIDE;
+
+        // S = Q K^T for this warp's 16 rows and the tile's 64 keys.
+        float s[ST][4];
+        #pragma unroll
+        for (int nt = 0; nt < ST; ++nt) {
+            s[nt][0] = s[nt][1] = s[nt][2] = s[nt][3] = 0.f;
+            #pragma unroll
+            for (int kk = 0; kk < KSTEPS; kk += 2) {
+                unsigned bf[4];
+                ldmatrix_x4(bf, kt + (nt * 8 + (lane & 7)) * ROW_STRIDE + (kk * 16 + (lane >> 3) * 8) * 2);
+                mma16816(s[nt], qf[kk], bf[0], bf[1]);
+                mma16816(s[nt], qf[kk + 1], bf[2], bf[3]);
+            }
+        }
+
+        // Scale to log2 units, hide future keys, online softmax.
+        const int n0 = j * BN;
+        const bool masked = j >= firstMasked;
+        float mx[2] = {mrow[0], mrow[1]};
+        #pragma unroll
+        for (int nt = 0; nt < ST; ++nt) {
+            #pragma unroll
+            for (int e = 0; e < 4; ++e) {
+                float x = s[nt][e] * sl2;
+                if (masked) {
+                    int n = n0 + nt * 8 + (lane & 3) * 2 + (e & 1);
+                    if (n > (e < 2 ? limA : limB)) x = NEG_INF;
+                }
+                s[nt][e] = x;
+                mx[e >> 1] = fmaxf(mx[e >> 1], x);
+            }
+        }
+        float corr[2], rs[2] = {0.f, 0.f};
+        #pragma unroll
+        for (int r = 0; r < 2; ++r) {
+            mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 1));
+            mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 2));
+            corr[r] = fast_exp2(mrow[r] - mx[r]);      // exp2(-inf) = 0 on the first tile
+            mrow[r] = mx[r];
+        }
+        #pragma unroll
+        for (int nt = 0; nt < ST; ++nt) {
+            #pragma unroll
+            for (int e = 0; e < 4; ++e) {
+                float p = fast_exp2(s[nt][e] - mx[e >> 1]);
+                s[nt][e] = p;
+                rs[e >> 1] += p;
+            }
+        }
+        #pragma unroll
+        for (int r = 0; r < 2; ++r) lrow[r] = lrow[r] * corr[r] + rs[r];
+        #pragma unroll
+        for (int dt = 0; dt < NT; ++dt) {
+            o[dt][0] *= corr[0]; o[dt][1] *= corr[0];
+            o[dt][2] *= corr[1]; o[dt][3] *= corr[1];
+        }
+
+        // O += P V; P's accumulator layout is the A-operand layout of the next product.
+        #pragma unroll
+        for (int kk = 0; kk < BN / 16; ++kk) {
+            unsigned a[4] = {pack2(s[2 * kk][0], s[2 * kk][1]), pack2(s[2 * kk][2], s[2 * kk][3]),
+                             pack2(s[2 * kk + 1][0], s[2 * kk + 1][1]), pack2(s[2 * kk + 1][2], s[2 * kk + 1][3])};
+            #pragma unroll
+            for (int dt = 0; dt < NT; dt += 2) {
+                unsigned bf[4];
+                int mi = lane >> 3;
+                ldmatrix_x4_trans(bf, vt + (kk * 16 + (mi & 1) * 8 + (lane & 7)) * ROW_STRIDE + (dt * 8 + (mi >> 1) * 8) * 2);
+                mma16816(o[dt], a, bf[0], bf[1]);
+                mma16816(o[dt + 1], a, bf[2], bf[3]);
+            }
+        }
+        __syncthreads();
+    }
+    cp_async_wait<0>();
+
+    // Row sums over the quad, normalise, write.
+    #pragma unroll
+    for (int r = 0; r < 2; ++r) {
+        lrow[r] += __shfl_xor_sync(0xffffffffu, lrow[r], 1);
+        lrow[r] += __shfl_xor_sync(0xffffffffu, lrow[r], 2);
+    }
+    const float inv0 = 1.f / lrow[0], inv1 = 1.f / lrow[1];
+    kv_t* ob = out + ((long long)b * H + h) * (long long)T * D;
+    #pragma unroll
+    for (int dt = 0; dt < NT; ++dt) {
+        int col = dt * 8 + (lane & 3) * 2;
+        if (rowA < T) *reinterpret_cast<unsigned*>(ob + (long long)rowA * D + col) = pack2(o[dt][0] * inv0, o[dt][1] * inv0);
+        if (rowA + 8 < T) *reinterpret_cast<unsigned*>(ob + (long long)(rowA + 8) * D + col) = pack2(o[dt][2] * inv1, o[dt][3] * inv1);
+    }
+    if (lse && (lane & 3) == 0) {
+        float* lb = lse + ((long long)b * H + h) * (long long)T;
+        const float LN2 = 0.6931471805599453f;
+        if (rowA < T) lb[rowA] = (mrow[0] + __log2f(lrow[0])) * LN2;
+        if (rowA + 8 < T) lb[rowA + 8] = (mrow[1] + __log2f(lrow[1])) * LN2;
+    }
+}
