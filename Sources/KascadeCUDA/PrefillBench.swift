@@ -1,15 +1,16 @@
 /// Times the dense causal prefill kernel (T = N, with log-sum-exp) at the paper's shapes on
 /// generated inputs, with CUDA events around each run (median after warm-up).
 public enum PrefillBench {
-    /// Runs over `lengths` x `warps`; `progress` gets one line per shape.
-    public static func run(device: CUDADevice, compiler: KernelCompiler, lengths: [Int], batch: Int = 1, warps: [Int] = [4, 8],
+    /// Runs over `lengths` x block-shape `variants`; `progress` gets one line per shape.
+    public static func run(device: CUDADevice, compiler: KernelCompiler, lengths: [Int], batch: Int = 1,
+                           variants: [(warps: Int, mTiles: Int, keys: Int)] = [(4, 1, 64), (4, 2, 32), (4, 2, 64), (8, 2, 32)],
                            queryHeads: Int = 32, kvHeads: Int = 8, headDim: Int = 128, dtype: KVDType = .bf16,
                            progress: (String) -> Void) throws -> PrefillBenchReport {
         let fill = try DecodeKernels(device: device, compiler: compiler, dtype: dtype, headDim: headDim,
                                      queryHeads: queryHeads, kvHeads: kvHeads)
-        let kernels = try warps.map { w throws -> PrefillKernels in
+        let kernels = try variants.map { v throws -> PrefillKernels in
             try PrefillKernels(device: device, compiler: compiler, dtype: dtype, headDim: headDim,
-                               queryHeads: queryHeads, kvHeads: kvHeads, warps: w)
+                               queryHeads: queryHeads, kvHeads: kvHeads, warps: v.warps, mTiles: v.mTiles, tileKeys: v.keys)
         }
         let stream = try CUDAStream(device: device)
         let H = queryHeads, G = kvHeads, d = headDim, B = batch
@@ -30,9 +31,9 @@ public enum PrefillBench {
                 }
                 let f = PrefillKernels.flops(batch: B, queryHeads: H, headDim: d, queryCount: N, length: N)
                 let tf = f / (t.median * 1e-3) / 1e12
-                shapes.append(PrefillBenchShape(batch: B, length: N, warps: kern.warps, medianMs: t.median, minMs: t.min,
+                shapes.append(PrefillBenchShape(batch: B, length: N, variant: kern.variant, medianMs: t.median, minMs: t.min,
                                                 runs: t.runs, flops: f, tflops: tf))
-                progress("prefill B=\(B) N=\(N) warps=\(kern.warps): \(format3(t.median)) ms (\(format2(tf)) TFLOP/s, \(kern.causalFn.registers) regs)")
+                progress("prefill B=\(B) N=\(N) \(kern.variant): \(format3(t.median)) ms (\(format2(tf)) TFLOP/s, \(kern.causalFn.registers) regs)")
             }
         }
         return PrefillBenchReport(device: device.name, queryHeads: H, kvHeads: G, headDim: d, dtype: dtype, shapes: shapes)

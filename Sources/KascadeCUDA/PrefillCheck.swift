@@ -17,7 +17,9 @@ public enum PrefillCheck {
     public static func grid(small: Bool) -> [PrefillCheckCase] {
         if small {
             return [PrefillCheckCase(.bf16, d: 128, b: 2, h: 4, g: 2, n: 100),
-                    PrefillCheckCase(.fp16, d: 64, b: 1, h: 3, g: 1, n: 211, t: 77, warps: 8)]
+                    PrefillCheckCase(.fp16, d: 64, b: 1, h: 3, g: 1, n: 211, t: 77, warps: 8),
+                    PrefillCheckCase(.bf16, d: 128, b: 1, h: 2, g: 1, n: 150, t: 140, mTiles: 2, keys: 32),
+                    PrefillCheckCase(.bf16, d: 128, b: 1, h: 2, g: 2, n: 90, mTiles: 2, keys: 64)]
         }
         var cases: [PrefillCheckCase] = []
         for dtype in KVDType.allCases {
@@ -25,7 +27,10 @@ public enum PrefillCheck {
                 cases += [PrefillCheckCase(dtype, d: d, b: 2, h: 8, g: 2, n: 100),
                           PrefillCheckCase(dtype, d: d, b: 2, h: 4, g: 1, n: 1000, warps: 8),
                           PrefillCheckCase(dtype, d: d, b: 2, h: 4, g: 2, n: 4099),
-                          PrefillCheckCase(dtype, d: d, b: 2, h: 6, g: 2, n: 1000, t: 333, warps: 8)]
+                          PrefillCheckCase(dtype, d: d, b: 2, h: 6, g: 2, n: 1000, t: 333, warps: 8),
+                          PrefillCheckCase(dtype, d: d, b: 2, h: 4, g: 2, n: 1001, mTiles: 2, keys: 32),
+                          PrefillCheckCase(dtype, d: d, b: 2, h: 4, g: 2, n: 999, t: 500, warps: 8, mTiles: 2, keys: 32),
+                          PrefillCheckCase(dtype, d: d, b: 2, h: 4, g: 1, n: 1003, mTiles: 2, keys: 64)]
             }
         }
         return cases
@@ -46,7 +51,8 @@ public enum PrefillCheck {
     static func runCase(_ c: PrefillCheckCase, device: CUDADevice, compiler: KernelCompiler, rng: inout SplitMix) throws -> [DecodeCheckRow] {
         let geo = try AttentionGeometry(queryHeads: c.queryHeads, kvHeads: c.kvHeads, headDim: c.headDim)
         let kernels = try PrefillKernels(device: device, compiler: compiler, dtype: c.dtype, headDim: c.headDim,
-                                         queryHeads: c.queryHeads, kvHeads: c.kvHeads, warps: c.warps)
+                                         queryHeads: c.queryHeads, kvHeads: c.kvHeads, warps: c.warps,
+                                         mTiles: c.mTiles, tileKeys: c.tileKeys)
         let stream = try CUDAStream(device: device)
         let B = c.batch, H = c.queryHeads, G = c.kvHeads, T = c.queryCount, N = c.length, d = c.headDim
         let q = HalfPrecision.round((0..<(B * H * T * d)).map { _ in rng.uniform() * 2.5 }, c.dtype)

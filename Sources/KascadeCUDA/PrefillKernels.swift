@@ -13,17 +13,24 @@ public final class PrefillKernels {
     public let queryHeads: Int
     /// KV heads `G`.
     public let kvHeads: Int
-    /// Warps per block; a block owns `16 * warps` query rows.
+    /// Warps per block; a block owns `16 * mTiles * warps` query rows.
     public let warps: Int
+    /// 16-row m-tiles per warp (1 or 2).
+    public let mTiles: Int
+    /// Keys per shared-memory tile (32 or 64).
+    public let tileKeys: Int
 
     let module: CUDAModule
     let causalFn: KernelFunction
 
-    /// Compiles (or loads from the cache) the kernel; throws `.unsupported` for other head dims or warp counts.
+    /// Compiles (or loads from the cache) the kernel; throws `.unsupported` for other head dims,
+    /// warp counts (4, 8), m-tiles per warp (1, 2) or key tiles (32, 64).
     public init(device: CUDADevice, compiler: KernelCompiler, dtype: KVDType, headDim: Int,
-                queryHeads: Int, kvHeads: Int, warps: Int = 4) throws(CUDAError) {
+                queryHeads: Int, kvHeads: Int, warps: Int = 4, mTiles: Int = 1, tileKeys: Int = 64) throws(CUDAError) {
         guard headDim == 64 || headDim == 128 else { throw .unsupported("head dim \(headDim) (64 and 128 are built)") }
         guard warps == 4 || warps == 8 else { throw .unsupported("prefill blocks of \(warps) warps (4 and 8 are built)") }
+        guard mTiles == 1 || mTiles == 2 else { throw .unsupported("\(mTiles) m-tiles per warp (1 and 2 are built)") }
+        guard tileKeys == 32 || tileKeys == 64 else { throw .unsupported("key tiles of \(tileKeys) (32 and 64 are built)") }
         guard kvHeads > 0, queryHeads > 0, queryHeads % kvHeads == 0 else {
             throw .badArgument("query heads \(queryHeads) are not a multiple of KV heads \(kvHeads)")
         }
@@ -34,16 +41,22 @@ public final class PrefillKernels {
         self.queryHeads = queryHeads
         self.kvHeads = kvHeads
         self.warps = warps
+        self.mTiles = mTiles
+        self.tileKeys = tileKeys
         module = try CUDAModule(device: device, cubin: try compiler.cubin(.prefillAttention, defines: [
-            "KV_BF16": dtype == .bf16 ? "1" : "0", "HEAD_DIM": "\(headDim)", "WARPS": "\(warps)"]))
+            "KV_BF16": dtype == .bf16 ? "1" : "0", "HEAD_DIM": "\(headDim)", "WARPS": "\(warps)",
+            "MTILES": "\(mTiles)", "TILE_KEYS": "\(tileKeys)"]))
         causalFn = try module.function("prefill_causal")
     }
 
     /// Query rows per block.
-    public var blockRows: Int { 16 * warps }
+    public var blockRows: Int { 16 * mTiles * warps }
 
-    /// Dynamic shared memory per block: the query tile and two stages of 64-key K and V tiles.
-    public var sharedBytes: Int { (blockRows + 4 * 64) * (headDim * 2 + 16) }
+    /// Dynamic shared memory per block: the query tile and two stages of K and V tiles.
+    public var sharedBytes: Int { (blockRows + 4 * tileKeys) * (headDim * 2 + 16) }
+
+    /// Short name: `WARPSwxMTILESmxKEYS`.
+    public var variant: String { "\(warps)wx\(mTiles)mx\(tileKeys)" }
 
     /// Causal attention of `queryCount` queries over the first `length` keys, bottom-right aligned
     /// (query `t` sees keys `0 ... length - queryCount + t`).

@@ -69,8 +69,9 @@ struct CheckCommand: ParsableCommand {
             _ = try compiler.cubin(.decodeAttentionMMA, defines: ["KV_BF16": dtype == .bf16 ? "1" : "0", "HEAD_DIM": "\(d)", "GROUP": "\(g)", "PIPE_STAGES": "\(st)"])
         } } } }
         for g in [1, 3, 4, 8] { _ = try compiler.cubin(.decodeTopK, defines: ["GROUP": "\(g)"]) }
-        for dtype in KVDType.allCases { for d in [64, 128] { for w in [4, 8] {
-            _ = try compiler.cubin(.prefillAttention, defines: ["KV_BF16": dtype == .bf16 ? "1" : "0", "HEAD_DIM": "\(d)", "WARPS": "\(w)"])
+        for dtype in KVDType.allCases { for d in [64, 128] { for (w, m, n) in [(4, 1, 64), (8, 1, 64), (4, 2, 32), (4, 2, 64), (8, 2, 32)] {
+            _ = try compiler.cubin(.prefillAttention, defines: ["KV_BF16": dtype == .bf16 ? "1" : "0", "HEAD_DIM": "\(d)", "WARPS": "\(w)",
+                                                                "MTILES": "\(m)", "TILE_KEYS": "\(n)"])
         } } }
         for (key, log) in compiler.logs {
             print("== \(key)")

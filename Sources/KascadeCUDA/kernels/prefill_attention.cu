@@ -7,10 +7,12 @@
 // q [B, H, T, d]; k, v [B, G, capacity, d] with the first N positions valid; out [B, H, T, d] in
 // the input type; lse [B, H, T] fp32 (natural log of the sum of exp of the scaled scores).
 // Causal, bottom-right aligned: query t sees keys 0 ... N - T + t (T <= N).
-// A block of WARPS warps owns 16 * WARPS consecutive query rows of one query head; each warp owns
-// 16 rows. P is rounded to the input type before the value product, as in FlashAttention.
+// A block of WARPS warps owns 16 * MTILES * WARPS consecutive query rows of one query head; each
+// warp owns 16 * MTILES rows (with MTILES = 2 every key and value fragment read from shared memory
+// feeds two m-tiles, and the query fragments are re-read from shared memory instead of held).
+// P is rounded to the input type before the value product, as in FlashAttention.
 //
-// Definitions: KV_BF16, HEAD_DIM (64, 128), WARPS (4, 8).
+// Definitions: KV_BF16, HEAD_DIM (64, 128), WARPS (4, 8), MTILES (1, 2), TILE_KEYS (32, 64).
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
@@ -25,11 +27,19 @@ typedef __half kv_t;
 #ifndef WARPS
 #define WARPS 4
 #endif
+#ifndef MTILES
+#define MTILES 1
+#endif
+#ifndef TILE_KEYS
+#define TILE_KEYS 64
+#endif
 
 constexpr int D = HEAD_DIM;
 constexpr int THREADS = WARPS * 32;
-constexpr int BM = 16 * WARPS;                // query rows per block
-constexpr int BN = 64;                        // keys per tile
+constexpr int MT = MTILES;                    // m-tiles of 16 rows per warp
+constexpr int WR = 16 * MT;                   // query rows per warp
+constexpr int BM = WR * WARPS;                // query rows per block
+constexpr int BN = TILE_KEYS;                 // keys per tile
 constexpr int ROW_BYTES = D * 2;
 constexpr int ROW_STRIDE = ROW_BYTES + 16;    // padded rows: conflict-free ldmatrix
 constexpr int CHUNKS = ROW_BYTES / 16;
@@ -136,99 +146,131 @@ prefill_causal(const kv_t* __restrict__ q, const kv_t* __restrict__ k, const kv_
     load_tile(0, 0);
     cp_async_commit();
 
-    unsigned qf[KSTEPS][4];
-    float o[NT][4];
-    #pragma unroll
-    for (int i = 0; i < NT; ++i) { o[i][0] = o[i][1] = o[i][2] = o[i][3] = 0.f; }
-    float mrow[2] = {NEG_INF, NEG_INF}, lrow[2] = {0.f, 0.f};
+    // Query fragment of m-tile mt, k-step kk (ldmatrix from the query tile).
+    auto load_q = [&](unsigned* r, int mt, int kk) {
+        int mi = lane >> 3;
+        ldmatrix_x4(r, qs + (warp * WR + mt * 16 + (mi & 1) * 8 + (lane & 7)) * ROW_STRIDE + (kk * 16 + (mi >> 1) * 8) * 2);
+    };
+    unsigned qf[MT == 1 ? KSTEPS : 1][4];
+    float o[MT][NT][4];
+    float mrow[MT][2], lrow[MT][2];
+    int lim[MT][2];
     const float sl2 = scale * LOG2E;
-    const int rowA = m0 + warp * 16 + (lane >> 2);     // this thread's rows: rowA, rowA + 8
-    const int limA = min(N - 1, shift + rowA), limB = min(N - 1, shift + rowA + 8);
+    #pragma unroll
+    for (int mt = 0; mt < MT; ++mt) {
+        #pragma unroll
+        for (int i = 0; i < NT; ++i) { o[mt][i][0] = o[mt][i][1] = o[mt][i][2] = o[mt][i][3] = 0.f; }
+        mrow[mt][0] = mrow[mt][1] = NEG_INF;
+        lrow[mt][0] = lrow[mt][1] = 0.f;
+        const int row = m0 + warp * WR + mt * 16 + (lane >> 2);   // this thread's rows: row, row + 8
+        lim[mt][0] = min(N - 1, shift + row);
+        lim[mt][1] = min(N - 1, shift + row + 8);
+    }
 
     for (int j = 0; j < ntiles; ++j) {
         if (j + 1 < ntiles) load_tile(j + 1, (j + 1) & 1);
         cp_async_commit();
         cp_async_wait<1>();
         __syncthreads();
-        if (j == 0) {
+        if (MT == 1 && j == 0) {
             #pragma unroll
-            for (int kk = 0; kk < KSTEPS; ++kk) {
-                int mi = lane >> 3;
-                const unsigned char* p = qs + (warp * 16 + (mi & 1) * 8 + (lane & 7)) * ROW_STRIDE + (kk * 16 + (mi >> 1) * 8) * 2;
-                ldmatrix_x4(qf[kk], p);
-            }
+            for (int kk = 0; kk < KSTEPS; ++kk) load_q(qf[MT == 1 ? kk : 0], 0, kk);
         }
         const unsigned char* kt = ks + (j & 1) * BN * ROW_STRIDE;
         const unsigned char* vt = vs + (j & 1) * BN * ROW_STRIDE;
 
-        // S = Q K^T for this warp's 16 rows and the tile's 64 keys.
-        float s[ST][4];
+        // S = Q K^T for this warp's rows and the tile's keys.
+        float s[MT][ST][4];
         #pragma unroll
-        for (int nt = 0; nt < ST; ++nt) {
-            s[nt][0] = s[nt][1] = s[nt][2] = s[nt][3] = 0.f;
+        for (int mt = 0; mt < MT; ++mt) {
             #pragma unroll
-            for (int kk = 0; kk < KSTEPS; kk += 2) {
+            for (int nt = 0; nt < ST; ++nt) s[mt][nt][0] = s[mt][nt][1] = s[mt][nt][2] = s[mt][nt][3] = 0.f;
+        }
+        #pragma unroll
+        for (int kk = 0; kk < KSTEPS; kk += 2) {
+            unsigned qa[MT][2][4];
+            if (MT > 1) {
+                #pragma unroll
+                for (int mt = 0; mt < MT; ++mt) { load_q(qa[mt][0], mt, kk); load_q(qa[mt][1], mt, kk + 1); }
+            }
+            #pragma unroll
+            for (int nt = 0; nt < ST; ++nt) {
                 unsigned bf[4];
                 ldmatrix_x4(bf, kt + (nt * 8 + (lane & 7)) * ROW_STRIDE + (kk * 16 + (lane >> 3) * 8) * 2);
-                mma16816(s[nt], qf[kk], bf[0], bf[1]);
-                mma16816(s[nt], qf[kk + 1], bf[2], bf[3]);
+                #pragma unroll
+                for (int mt = 0; mt < MT; ++mt) {
+                    mma16816(s[mt][nt], MT == 1 ? qf[MT == 1 ? kk : 0] : qa[mt][0], bf[0], bf[1]);
+                    mma16816(s[mt][nt], MT == 1 ? qf[MT == 1 ? kk + 1 : 0] : qa[mt][1], bf[2], bf[3]);
+                }
             }
         }
 
         // Scale to log2 units, hide future keys, online softmax.
         const int n0 = j * BN;
         const bool masked = j >= firstMasked;
-        float mx[2] = {mrow[0], mrow[1]};
         #pragma unroll
-        for (int nt = 0; nt < ST; ++nt) {
+        for (int mt = 0; mt < MT; ++mt) {
+            float mx[2] = {mrow[mt][0], mrow[mt][1]};
             #pragma unroll
-            for (int e = 0; e < 4; ++e) {
-                float x = s[nt][e] * sl2;
-                if (masked) {
-                    int n = n0 + nt * 8 + (lane & 3) * 2 + (e & 1);
-                    if (n > (e < 2 ? limA : limB)) x = NEG_INF;
+            for (int nt = 0; nt < ST; ++nt) {
+                #pragma unroll
+                for (int e = 0; e < 4; ++e) {
+                    float x = s[mt][nt][e] * sl2;
+                    if (masked) {
+                        int n = n0 + nt * 8 + (lane & 3) * 2 + (e & 1);
+                        if (n > lim[mt][e >> 1]) x = NEG_INF;
+                    }
+                    s[mt][nt][e] = x;
+                    mx[e >> 1] = fmaxf(mx[e >> 1], x);
                 }
-                s[nt][e] = x;
-                mx[e >> 1] = fmaxf(mx[e >> 1], x);
             }
-        }
-        float corr[2], rs[2] = {0.f, 0.f};
-        #pragma unroll
-        for (int r = 0; r < 2; ++r) {
-            mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 1));
-            mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 2));
-            corr[r] = fast_exp2(mrow[r] - mx[r]);      // exp2(-inf) = 0 on the first tile
-            mrow[r] = mx[r];
-        }
-        #pragma unroll
-        for (int nt = 0; nt < ST; ++nt) {
+            float corr[2], rs[2] = {0.f, 0.f};
             #pragma unroll
-            for (int e = 0; e < 4; ++e) {
-                float p = fast_exp2(s[nt][e] - mx[e >> 1]);
-                s[nt][e] = p;
-                rs[e >> 1] += p;
+            for (int r = 0; r < 2; ++r) {
+                mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 1));
+                mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 2));
+                corr[r] = fast_exp2(mrow[mt][r] - mx[r]);      // exp2(-inf) = 0 on the first tile
+                mrow[mt][r] = mx[r];
             }
-        }
-        #pragma unroll
-        for (int r = 0; r < 2; ++r) lrow[r] = lrow[r] * corr[r] + rs[r];
-        #pragma unroll
-        for (int dt = 0; dt < NT; ++dt) {
-            o[dt][0] *= corr[0]; o[dt][1] *= corr[0];
-            o[dt][2] *= corr[1]; o[dt][3] *= corr[1];
+            #pragma unroll
+            for (int nt = 0; nt < ST; ++nt) {
+                #pragma unroll
+                for (int e = 0; e < 4; ++e) {
+                    float p = fast_exp2(s[mt][nt][e] - mx[e >> 1]);
+                    s[mt][nt][e] = p;
+                    rs[e >> 1] += p;
+                }
+            }
+            #pragma unroll
+            for (int r = 0; r < 2; ++r) lrow[mt][r] = lrow[mt][r] * corr[r] + rs[r];
+            #pragma unroll
+            for (int dt = 0; dt < NT; ++dt) {
+                o[mt][dt][0] *= corr[0]; o[mt][dt][1] *= corr[0];
+                o[mt][dt][2] *= corr[1]; o[mt][dt][3] *= corr[1];
+            }
         }
 
         // O += P V; P's accumulator layout is the A-operand layout of the next product.
         #pragma unroll
         for (int kk = 0; kk < BN / 16; ++kk) {
-            unsigned a[4] = {pack2(s[2 * kk][0], s[2 * kk][1]), pack2(s[2 * kk][2], s[2 * kk][3]),
-                             pack2(s[2 * kk + 1][0], s[2 * kk + 1][1]), pack2(s[2 * kk + 1][2], s[2 * kk + 1][3])};
+            unsigned a[MT][4];
+            #pragma unroll
+            for (int mt = 0; mt < MT; ++mt) {
+                a[mt][0] = pack2(s[mt][2 * kk][0], s[mt][2 * kk][1]);
+                a[mt][1] = pack2(s[mt][2 * kk][2], s[mt][2 * kk][3]);
+                a[mt][2] = pack2(s[mt][2 * kk + 1][0], s[mt][2 * kk + 1][1]);
+                a[mt][3] = pack2(s[mt][2 * kk + 1][2], s[mt][2 * kk + 1][3]);
+            }
             #pragma unroll
             for (int dt = 0; dt < NT; dt += 2) {
                 unsigned bf[4];
                 int mi = lane >> 3;
                 ldmatrix_x4_trans(bf, vt + (kk * 16 + (mi & 1) * 8 + (lane & 7)) * ROW_STRIDE + (dt * 8 + (mi >> 1) * 8) * 2);
-                mma16816(o[dt], a, bf[0], bf[1]);
-                mma16816(o[dt + 1], a, bf[2], bf[3]);
+                #pragma unroll
+                for (int mt = 0; mt < MT; ++mt) {
+                    mma16816(o[mt][dt], a[mt], bf[0], bf[1]);
+                    mma16816(o[mt][dt + 1], a[mt], bf[2], bf[3]);
+                }
             }
         }
         __syncthreads();
@@ -236,23 +278,27 @@ prefill_causal(const kv_t* __restrict__ q, const kv_t* __restrict__ k, const kv_
     cp_async_wait<0>();
 
     // Row sums over the quad, normalise, write.
-    #pragma unroll
-    for (int r = 0; r < 2; ++r) {
-        lrow[r] += __shfl_xor_sync(0xffffffffu, lrow[r], 1);
-        lrow[r] += __shfl_xor_sync(0xffffffffu, lrow[r], 2);
-    }
-    const float inv0 = 1.f / lrow[0], inv1 = 1.f / lrow[1];
     kv_t* ob = out + ((long long)b * H + h) * (long long)T * D;
+    float* lb = lse ? lse + ((long long)b * H + h) * (long long)T : nullptr;
+    const float LN2 = 0.6931471805599453f;
     #pragma unroll
-    for (int dt = 0; dt < NT; ++dt) {
-        int col = dt * 8 + (lane & 3) * 2;
-        if (rowA < T) *reinterpret_cast<unsigned*>(ob + (long long)rowA * D + col) = pack2(o[dt][0] * inv0, o[dt][1] * inv0);
-        if (rowA + 8 < T) *reinterpret_cast<unsigned*>(ob + (long long)(rowA + 8) * D + col) = pack2(o[dt][2] * inv1, o[dt][3] * inv1);
-    }
-    if (lse && (lane & 3) == 0) {
-        float* lb = lse + ((long long)b * H + h) * (long long)T;
-        const float LN2 = 0.6931471805599453f;
-        if (rowA < T) lb[rowA] = (mrow[0] + __log2f(lrow[0])) * LN2;
-        if (rowA + 8 < T) lb[rowA + 8] = (mrow[1] + __log2f(lrow[1])) * LN2;
+    for (int mt = 0; mt < MT; ++mt) {
+        #pragma unroll
+        for (int r = 0; r < 2; ++r) {
+            lrow[mt][r] += __shfl_xor_sync(0xffffffffu, lrow[mt][r], 1);
+            lrow[mt][r] += __shfl_xor_sync(0xffffffffu, lrow[mt][r], 2);
+        }
+        const float inv0 = 1.f / lrow[mt][0], inv1 = 1.f / lrow[mt][1];
+        const int rowA = m0 + warp * WR + mt * 16 + (lane >> 2);
+        #pragma unroll
+        for (int dt = 0; dt < NT; ++dt) {
+            int col = dt * 8 + (lane & 3) * 2;
+            if (rowA < T) *reinterpret_cast<unsigned*>(ob + (long long)rowA * D + col) = pack2(o[mt][dt][0] * inv0, o[mt][dt][1] * inv0);
+            if (rowA + 8 < T) *reinterpret_cast<unsigned*>(ob + (long long)(rowA + 8) * D + col) = pack2(o[mt][dt][2] * inv1, o[mt][dt][3] * inv1);
+        }
+        if (lb && (lane & 3) == 0) {
+            if (rowA < T) lb[rowA] = (mrow[mt][0] + __log2f(lrow[mt][0])) * LN2;
+            if (rowA + 8 < T) lb[rowA + 8] = (mrow[mt][1] + __log2f(lrow[mt][1])) * LN2;
+        }
     }
 }
