@@ -26,7 +26,7 @@ public final class PrefillKernels {
     /// Compiles (or loads from the cache) the kernel; throws `.unsupported` for other head dims,
     /// warp counts (4, 8), m-tiles per warp (1, 2) or key tiles (32, 64).
     public init(device: CUDADevice, compiler: KernelCompiler, dtype: KVDType, headDim: Int,
-                queryHeads: Int, kvHeads: Int, warps: Int = 4, mTiles: Int = 1, tileKeys: Int = 64) throws(CUDAError) {
+                queryHeads: Int, kvHeads: Int, warps: Int = 4, mTiles: Int = 2, tileKeys: Int = 64) throws(CUDAError) {
         guard headDim == 64 || headDim == 128 else { throw .unsupported("head dim \(headDim) (64 and 128 are built)") }
         guard warps == 4 || warps == 8 else { throw .unsupported("prefill blocks of \(warps) warps (4 and 8 are built)") }
         guard mTiles == 1 || mTiles == 2 else { throw .unsupported("\(mTiles) m-tiles per warp (1 and 2 are built)") }
