@@ -6,4 +6,6 @@ public struct PrefillBenchReport: Codable, Sendable {
     public var queryHeads: Int, kvHeads: Int, headDim: Int, dtype: KVDType
     /// One entry per (length, block size).
     public var shapes: [PrefillBenchShape]
+    /// Kascade prefill reuse, one entry per length.
+    public var reuse: [PrefillReuseShape]
 }

@@ -37,6 +37,7 @@ struct CheckCommand: ParsableCommand {
                 rows += try PolicyCheck.run(device: dev, seed: s, small: small)
             }
             rows += try PrefillCheck.run(device: dev, compiler: compiler, cases: PrefillCheck.grid(small: small), seed: s, progress: log)
+            rows += try PrefillReuseCheck.run(device: dev, compiler: compiler, cases: PrefillReuseCheck.grid(small: small), seed: s, progress: log)
             print(table(rows))
             if let json {
                 let enc = JSONEncoder()
