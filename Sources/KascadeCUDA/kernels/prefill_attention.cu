@@ -309,6 +309,7 @@ prefill_causal(const kv_t* __restrict__ q, const kv_t* __restrict__ k, const kv_
 // the head map) and to the tile's own diagonal block, causally. Build with WARPS = group, MTILES = 2.
 // idx [B, Ga, rows, cap] int32 (idxHeadStride = 0 when one selection head is shared), counts
 // [B, Ga, rows] int32; q, out [B, H, T, d]; k, v [B, G, capacity, d]. Grid (rows, G, B).
+#if MTILES == 2
 extern "C" __global__ void __launch_bounds__(THREADS)
 prefill_reuse(const kv_t* __restrict__ q, const kv_t* __restrict__ k, const kv_t* __restrict__ v,
               long long kvBatchStride, long long kvHeadStride, int T, int N, float scale,
@@ -316,7 +317,6 @@ prefill_reuse(const kv_t* __restrict__ q, const kv_t* __restrict__ k, const kv_t
               long long idxHeadStride, int idxRows, int cap, int idxHeads, const int* __restrict__ headMap,
               kv_t* __restrict__ out)
 {
-    static_assert(WR == 32, "reuse needs 32 query rows per warp");
     extern __shared__ __align__(128) unsigned char smem[];
     unsigned char* qs = smem;
     unsigned char* ks = smem + BM * ROW_STRIDE;
@@ -494,3 +494,4 @@ prefill_reuse(const kv_t* __restrict__ q, const kv_t* __restrict__ k, const kv_t
         }
     }
 }
+#endif
