@@ -23,7 +23,7 @@ public struct EvalPlan: Codable, Hashable, Sendable {
 
     /// Creates a plan.
     public init(contexts: [Int], tasks: [TaskKind], itemsPerTask: Int, seed: UInt64, methods: [MethodSpec],
-                maxNewTokens: Int = 24, fidelityTexts: [String] = [], fidelityStart: Int = 2048,
+                maxNewTokens: Int = 48, fidelityTexts: [String] = [], fidelityStart: Int = 2048,
                 fidelityPositions: Int = 128) {
         self.contexts = contexts
         self.tasks = tasks

@@ -1,5 +1,8 @@
 import ArgumentParser
 import KascadeCore
+import KascadeCUDA
+
+extension KVDType: ExpressibleByArgument {}
 
 /// `kascade attend`: one attention layer on NumPy `.npy` files (SPEC 4).
 struct AttendCommand: ParsableCommand {
@@ -15,6 +18,7 @@ struct AttendCommand: ParsableCommand {
         Example:
           kascade attend --method anchor --q q.npy --k k.npy --v v.npy --out o.npy --indices-out i.npy --budget 0.1
           kascade attend --method reuse  --q q2.npy --k k2.npy --v v2.npy --out o2.npy --indices i.npy
+          kascade attend --method dense --device cuda --dtype bf16 --q q.npy --k k.npy --v v.npy --out o.npy
         """
     )
 
@@ -29,11 +33,14 @@ struct AttendCommand: ParsableCommand {
     @Option(help: "reuse: the indices to attend over (int32, -1 = unused slot).") var indices: String?
     @Option(help: "Prefill tile for --causal Kascade.") var tile: Int = 32
     @Option(help: "cpu or cuda.") var device: Device = .cpu
+    @Option(help: "cuda: element type the GPU rounds q, k and v to (bf16 or fp16).") var dtype: KVDType = .bf16
     @Flag(help: "Print a JSON summary.") var json = false
     @OptionGroup var methodOptions: MethodOptions
 
     func run() throws {
-        guard device == .cpu else { throw MethodOptions.Failure("--device cuda is not wired into `kascade attend` yet; use --device cpu") }
+        if device == .cuda, methodOptions.method != "dense" {
+            throw MethodOptions.Failure("--device cuda runs --method dense in `kascade attend`; the GPU's Kascade kernels are checked by `kascade check --device cuda`")
+        }
         let budget = try methodOptions.resolvedBudget()
         guard tile > 0 else { throw MethodOptions.Failure("--tile must be positive, got \(tile)") }
         let method = methodOptions.method
@@ -42,7 +49,11 @@ struct AttendCommand: ParsableCommand {
         let qt = try Self.readFloat(q), kt = try Self.readFloat(k), vt = try Self.readFloat(v)
         let output: HostTensor<Float>
         var selected: HostTensor<Int32>? = nil
-        if let m = SingleLayerAttention.Method(rawValue: method) {
+        if device == .cuda {
+            let policy: CUDAAttention
+            do { policy = try CUDAAttention(method: .dense, dtype: dtype) } catch { throw MethodOptions.Failure("\(error)") }
+            output = try SingleLayerAttention.run(policy: policy, layer: 0, q: qt, k: kt, v: vt, causal: causal)
+        } else if let m = SingleLayerAttention.Method(rawValue: method) {
             let idx = try indices.map { path -> HostTensor<Int32> in
                 do { return try NPY.readInt32(path: path) } catch { throw MethodOptions.Failure("\(path): \(error)") }
             }

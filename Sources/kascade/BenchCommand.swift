@@ -17,6 +17,7 @@ struct BenchCommand: ParsableCommand {
         Example:
           kascade bench --device cpu
           kascade bench --device cpu --context 32768 --json
+          kascade bench --device cuda --batches 8,64 --lengths 32768,131072 --json-out gpu.json
         """
     )
 
@@ -33,6 +34,9 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Distinct layer caches the calls cycle through (32: K/V come from memory as in a model; 1: cache-resident).")
     var layers: Int = 32
     @Flag(help: "Print JSON instead of a Markdown table.") var json = false
+    @Option(help: "cuda: batch sizes, comma-separated.") var batches: String = "1,8,64"
+    @Option(help: "cuda: context lengths, comma-separated.") var lengths: String = "8192,32768,65536,131072"
+    @Option(name: .customLong("json-out"), help: "cuda: write the full results as JSON to this file.") var jsonOut: String?
 
     /// One measured row.
     struct Row: Codable {
@@ -53,7 +57,14 @@ struct BenchCommand: ParsableCommand {
     }
 
     func run() throws {
-        guard device == .cpu else { throw MethodOptions.Failure("--device cuda is not wired into `kascade bench` yet; use --device cpu") }
+        if device == .cuda {
+            // The paper's shapes (32 query / 8 KV heads, d = 128, bf16) on generated inputs.
+            var args = ["--batches", batches, "--lengths", lengths, "--fraction", "\(fraction)"]
+            if let jsonOut { args += ["--json", jsonOut] }
+            var gpu = try CUDABenchCommand.parse(args)
+            try gpu.run()
+            return
+        }
         let geo = try AttentionGeometry(queryHeads: queryHeads, kvHeads: kvHeads, headDim: headDim)
         let budget = try Budget(fraction: fraction, kMin: kMin)
         guard context > 0, repeats > 0, layers > 0 else { throw MethodOptions.Failure("--context, --layers and --repeats must be positive") }

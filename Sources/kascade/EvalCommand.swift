@@ -75,7 +75,7 @@ struct EvalCommand: ParsableCommand {
     var fidelityStart: Int = 2048
 
     @Option(help: "Longest generated answer, in tokens.")
-    var maxNewTokens: Int = 24
+    var maxNewTokens: Int = 48
 
     func validate() throws {
         if let items, items < 1 { throw ValidationError("--items must be at least 1, got \(items)") }
@@ -143,10 +143,12 @@ struct EvalCommand: ParsableCommand {
             guard kascadeSchedule.layers == c.layers, kascadeSchedule.kvHeads == c.kvHeads else {
                 throw EvalError.backend("schedule \(schedule) is for \(kascadeSchedule.layers) layers of \(kascadeSchedule.kvHeads) KV heads, the model has \(c.layers) of \(c.kvHeads)")
             }
+        } else if let shipped = ShippedSchedule.schedule(for: llama.modelID) {
+            kascadeSchedule = shipped
         } else {
             kascadeSchedule = try KascadeSchedule.evenlySpaced(layers: c.layers, kvHeads: c.kvHeads, anchors: min(5, c.layers))
             if plan.methods.contains(where: { $0.kind == .kascade || $0.kind == .kascadePooled || $0.kind == .kascadeNoRemap }) {
-                log("no --schedule given and no shipped schedule in this build: Kascade runs 5 evenly spaced anchors, uncalibrated")
+                log("no --schedule given and none shipped for \(llama.modelID): Kascade runs 5 evenly spaced anchors, uncalibrated")
             }
         }
         var need = plan.contexts.max() ?? c.contextLength

@@ -95,7 +95,7 @@ struct GenerateCommand: ParsableCommand {
             throw ModelError.contextOverflow(needed: ids.count, capacity: config.contextLength)
         }
         let capacity = context ?? min(config.contextLength, ids.count + maxTokens)
-        let policy = try makeAttentionPolicy(method, layers: config.layers, geometry: config.geometry)
+        let policy = try makeAttentionPolicy(method, layers: config.layers, geometry: config.geometry, modelID: llama.modelID)
         let session = try InferenceSession(model: llama, policy: policy, maxContext: capacity, chunkSize: chunk)
 
         let progress = ProgressBar(label: "prompt", total: ids.count)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import KascadeCore
+import KascadeModel
 
 extension KascadeVariant: ExpressibleByArgument {}
 
@@ -14,7 +15,7 @@ struct MethodOptions: ParsableArguments {
     @Option(name: .customLong("k-min"), help: "Floor on the keys a sparse method reads.")
     var kMin: Int = 128
 
-    @Option(help: "Kascade schedule JSON (from `kascade calibrate`); without it, --anchors evenly spaced anchors.")
+    @Option(help: "Kascade schedule JSON (from `kascade calibrate`); without it, the schedule shipped for the model, else --anchors evenly spaced anchors.")
     var schedule: String?
 
     @Option(help: "Anchors of the uncalibrated Kascade schedule used without --schedule.")
@@ -56,9 +57,16 @@ struct MethodOptions: ParsableArguments {
     }
 
     /// The Kascade schedule: `--schedule`, checked against the model, or evenly spaced anchors.
-    func resolvedSchedule(layers: Int, geometry: AttentionGeometry) throws -> KascadeSchedule {
+    func resolvedSchedule(layers: Int, geometry: AttentionGeometry, modelID: String? = nil) throws -> KascadeSchedule {
         let b = try resolvedBudget()
         guard let path = schedule else {
+            if let id = modelID, var shipped = ShippedSchedule.schedule(for: id) {
+                // The shipped anchors and head maps, at the budget asked for.
+                shipped = try KascadeSchedule(layers: shipped.layers, kvHeads: shipped.kvHeads, anchors: shipped.anchors,
+                                              headMaps: shipped.headMaps, fraction: b.fraction, tile: shipped.tile,
+                                              kMin: b.kMin, modelID: shipped.modelID, devSetID: shipped.devSetID)
+                return shipped
+            }
             return try KascadeSchedule.evenlySpaced(layers: layers, kvHeads: geometry.kvHeads, anchors: min(anchors, layers),
                                                     fraction: b.fraction, kMin: b.kMin)
         }
@@ -71,12 +79,12 @@ struct MethodOptions: ParsableArguments {
 }
 
 /// The one place where a method name becomes an attention policy for a model of `layers` layers.
-func makeAttentionPolicy(_ options: MethodOptions, layers: Int, geometry: AttentionGeometry) throws -> AttentionPolicy {
+func makeAttentionPolicy(_ options: MethodOptions, layers: Int, geometry: AttentionGeometry, modelID: String? = nil) throws -> AttentionPolicy {
     switch options.method {
     case "dense":
         return DenseAttention()
     case "kascade":
-        return KascadeAttention(schedule: try options.resolvedSchedule(layers: layers, geometry: geometry), variant: options.variant)
+        return KascadeAttention(schedule: try options.resolvedSchedule(layers: layers, geometry: geometry, modelID: modelID), variant: options.variant)
     case "quest":
         return QuestAttention(budget: try options.resolvedBudget())
     case "twilight":

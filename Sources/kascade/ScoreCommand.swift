@@ -57,7 +57,7 @@ struct ScoreCommand: ParsableCommand {
         }
         guard ids.count >= 2 else { throw ModelError.emptyPrompt }
 
-        let policy = try makeAttentionPolicy(method, layers: config.layers, geometry: config.geometry)
+        let policy = try makeAttentionPolicy(method, layers: config.layers, geometry: config.geometry, modelID: llama.modelID)
         let session = try InferenceSession(model: llama, policy: policy, maxContext: ids.count, chunkSize: chunk)
         let progress = ProgressBar(label: "scoring", total: ids.count)
         let start = Date()
