@@ -34,7 +34,7 @@ enum AttentionEngine {
         var splits = 1
         if pairs < 2 * workers {
             let probe = keys(0, T - 1).total
-            splits = max(1, min((2 * workers + pairs - 1) / pairs, probe / 512))
+            splits = max(1, min((2 * workers + pairs - 1) / pairs, probe / 256))
         }
         let jobs = pairs * splits
         let stride = r * (d + 2)

@@ -18,18 +18,21 @@ import Dispatch
 /// `pooled` sums over all query heads into one set shared by the layer (variant ``KascadeVariant/pooled``).
 /// Ties break towards the lower position; positions in a row are ascending.
 public enum KascadeAnchor {
-    /// Decode selection of the `T` queries `[H, T, d]`, rows `[heads, T, k]`, written into `selection`.
+    /// Decode selection of the `T` queries `[H, T, d]`, rows `[heads, T, k]`, written into `selection`;
+    /// with `denseOutput` (`[H, T, d]`) also the exact dense attention output, from the same scores.
     public static func decode(queries: UnsafePointer<Float>, queryCount T: Int, kv: KVCacheView,
                               budget: Budget, pooled: Bool, into selection: inout KeySelection,
                               workspace: AttentionWorkspace, workers: Int = ProcessInfoCores.count,
-                              scores: UnsafeMutablePointer<Float>? = nil, scoreStride: Int = 0) {
+                              scores: UnsafeMutablePointer<Float>? = nil, scoreStride: Int = 0,
+                              denseOutput: UnsafeMutablePointer<Float>? = nil) {
         let N = kv.length
         let k = budget.keys(outOf: N)
         let heads = pooled ? 1 : kv.geometry.kvHeads
         selection.reshape(heads: heads, rows: T, capacity: k)
-        if heads * T < 2 * max(workers, 1) {
+        if denseOutput != nil || T <= 4 || heads * T < 2 * max(workers, 1) {
             KascadeAnchorDecode.select(queries: queries, queryCount: T, kv: kv, heads: heads, k: k, selection: &selection,
-                                       workspace: workspace, workers: workers, scoresOut: scores, scoreStride: scoreStride)
+                                       workspace: workspace, workers: workers, scoresOut: scores, scoreStride: scoreStride,
+                                       output: denseOutput)
             return
         }
         score(queries: queries, queryCount: T, kv: kv, heads: heads, rows: T, decode: true, selection: &selection,
@@ -68,12 +71,9 @@ public enum KascadeAnchor {
         let groups = heads == 1 ? geo.queryHeads : geo.groupSize
         let jobs = heads * rows
         let active = max(1, min(workers, jobs))
-        var sc: [UnsafeMutablePointer<Float>] = [], pooledRows: [UnsafeMutablePointer<Float>] = [], tk: [UnsafeMutablePointer<Int32>] = []
-        for w in 0..<active {
-            sc.append(workspace.floats(10 + 2 * w, N))
-            pooledRows.append(workspace.floats(11 + 2 * w, N))
-            tk.append(workspace.ints(10 + w, N))
-        }
+        // Per worker `w`: scores, pooled row and top-k scratch at offset `w * N` of one buffer each.
+        let sc = workspace.floats(10, active * N), pooledRows = workspace.floats(11, active * N)
+        let tk = workspace.ints(10, active * N)
         let cap = selection.capacity
         let scale = geo.scale
         selection.indices.withUnsafeMutableBufferPointer { idx in
@@ -81,7 +81,7 @@ public enum KascadeAnchor {
                 let ib = idx.baseAddress!, cb = counts.baseAddress!
                 withoutActuallyEscaping(plan) { plan in
                     let body = { (w: Int) in
-                        let s = sc[w], pool = pooledRows[w], scratch = tk[w]
+                        let s = sc + w * N, pool = pooledRows + w * N, scratch = tk + w * N
                         var job = w
                         while job < jobs {
                             let head = job / rows, row = job % rows

@@ -1,14 +1,17 @@
 // Kascade: anchor-layer top-k selection for a few decode queries (Deshmukh et al., arXiv 2512.16391; SPEC 2.2).
 import Dispatch
 
-/// The decode anchor scoring of ``KascadeAnchor`` when there are fewer (KV head, query) pairs than
-/// cores: each pair's keys are split into slices scored in parallel, in three passes (scores and
-/// slice maxima; exponentials and slice sums; the pooled probabilities), then one top-k per pair.
-/// The query heads of a KV head share each key load.
+/// The decode anchor scoring of ``KascadeAnchor`` for a few queries (one per decode step): each
+/// (KV head, query) pair's keys are split into slices scored in parallel, in two passes (scores, slice
+/// maxima and exponentials against them with their sums; the pooled probabilities), then one top-k per pair.
+/// The query heads of a KV head share each key load. With `output` (`[H, T, d]`), the second pass also
+/// accumulates the exact dense attention output from the same probabilities (Kascade's layer 0: the
+/// keys are scored once for both the dense output and the selection).
 enum KascadeAnchorDecode {
     static func select(queries: UnsafePointer<Float>, queryCount T: Int, kv: KVCacheView, heads: Int, k: Int,
                        selection: inout KeySelection, workspace: AttentionWorkspace, workers: Int,
-                       scoresOut: UnsafeMutablePointer<Float>?, scoreStride: Int) {
+                       scoresOut: UnsafeMutablePointer<Float>?, scoreStride: Int,
+                       output: UnsafeMutablePointer<Float>? = nil) {
         let geo = kv.geometry, N = kv.length, d = geo.headDim, r = geo.groupSize
         let rowsPerPair = heads == 1 ? geo.queryHeads : r
         let pairs = heads * T
@@ -19,8 +22,9 @@ enum KascadeAnchorDecode {
         let pool = workspace.floats(31, pairs * N)
         let maxima = workspace.floats(32, items * rowsPerPair)
         let sums = workspace.floats(33, items * rowsPerPair)
-        var topScratch: [UnsafeMutablePointer<Int32>] = []
-        for w in 0..<min(active, pairs) { topScratch.append(workspace.ints(30 + w, N)) }
+        let topScratch = workspace.ints(30, min(active, pairs) * N)
+        let partial = output == nil ? nil : Optional(workspace.floats(34, items * rowsPerPair * d))
+        let discard = workspace.floats(35, d)
         let scale = geo.scale
 
         /// Runs `body(item)` for every item over the active workers.
@@ -35,7 +39,7 @@ enum KascadeAnchorDecode {
         // Query head of row `i` of pair `p` (pair = (set head, query)).
         @inline(__always) func head(_ p: Int, _ i: Int) -> Int { heads == 1 ? i : (p / T) * r + i }
 
-        // Pass 1: scores and per-slice maxima.
+        // Pass 1: scores, then per slice and row the maximum and the exponentials against it with their sum.
         parallel(items) { item in
             let p = item / slices, s = item % slices, t = p % T
             let lo = N * s / slices, hi = N * (s + 1) / slices
@@ -63,29 +67,65 @@ enum KascadeAnchorDecode {
                 let row = rows + i * N
                 for n in lo..<hi { m = max(m, row[n]) }
                 maxima[item * rowsPerPair + i] = m
+                sums[item * rowsPerPair + i] = m > -.infinity ? VectorMath.expShiftedSum(row + lo, hi - lo, shift: m) : 0
             }
         }
-        // Pass 2: exponentials against the row maximum, per-slice sums.
-        parallel(items) { item in
-            let p = item / slices, s = item % slices
-            let lo = N * s / slices, hi = N * (s + 1) / slices
-            for i in 0..<rowsPerPair {
-                var m = -Float.infinity
-                for x in 0..<slices { m = max(m, maxima[(p * slices + x) * rowsPerPair + i]) }
-                let row = buf + (p * rowsPerPair + i) * N
-                sums[item * rowsPerPair + i] = VectorMath.expShiftedSum(row + lo, hi - lo, shift: m)
+        /// Weight of slice `item`'s exponentials in row `i`'s softmax: `e^(m_slice - m_row) / l_row`.
+        @inline(__always) func weight(_ item: Int, _ i: Int) -> Float {
+            let p = item / slices
+            var m = -Float.infinity
+            for x in 0..<slices { m = max(m, maxima[(p * slices + x) * rowsPerPair + i]) }
+            var l: Float = 0
+            for x in 0..<slices {
+                let j = (p * slices + x) * rowsPerPair + i
+                if sums[j] > 0 { l += sums[j] * (maxima[j] - m).exp }
             }
+            let own = item * rowsPerPair + i
+            return sums[own] > 0 && l > 0 ? (maxima[own] - m).exp / l : 0
         }
-        // Pass 3: pooled post-softmax probabilities.
+        // Pass 2: pooled post-softmax probabilities (and, for the dense output, the slice's P V).
         parallel(items) { item in
             let p = item / slices, s = item % slices
             let lo = N * s / slices, hi = N * (s + 1) / slices
             let out = pool + p * N
             for n in lo..<hi { out[n] = 0 }
             for i in 0..<rowsPerPair {
-                var l: Float = 0
-                for x in 0..<slices { l += sums[(p * slices + x) * rowsPerPair + i] }
-                VectorMath.axpy(out + lo, 1 / l, buf + (p * rowsPerPair + i) * N + lo, hi - lo)
+                VectorMath.axpy(out + lo, weight(item, i), buf + (p * rowsPerPair + i) * N + lo, hi - lo)
+            }
+            guard let partial else { return }
+            // Unnormalised P V of the slice, rows sharing a KV head four at a time.
+            let acc = partial + item * rowsPerPair * d
+            for x in 0..<(rowsPerPair * d) { acc[x] = 0 }
+            var i0 = 0
+            while i0 < rowsPerPair {
+                let g = geo.kvHead(ofQueryHead: head(p, i0))
+                var nr = 1
+                while nr < 4, i0 + nr < rowsPerPair, geo.kvHead(ofQueryHead: head(p, i0 + nr)) == g { nr += 1 }
+                let row = buf + (p * rowsPerPair + i0) * N + lo
+                let a0 = acc + i0 * d
+                let p1 = nr > 1 ? row + N : row, p2 = nr > 2 ? row + 2 * N : row, p3 = nr > 3 ? row + 3 * N : row
+                let a1 = nr > 1 ? a0 + d : discard, a2 = nr > 2 ? a0 + 2 * d : discard, a3 = nr > 3 ? a0 + 3 * d : discard
+                var j = 0
+                while j < hi - lo {   // blocks of 128 value rows stay in L1 across the 8-float passes
+                    let n = min(128, hi - lo - j)
+                    KascadeAnchorDecode.weightedSum4(row + j, p1 + j, p2 + j, p3 + j, a0, a1, a2, a3,
+                                                     values: kv.value(g, lo + j), count: n, d: d)
+                    j += n
+                }
+                i0 += nr
+            }
+        }
+        if let partial, let output {
+            for p in 0..<pairs {
+                let t = p % T
+                for i in 0..<rowsPerPair {
+                    let out = output + (head(p, i) * T + t) * d
+                    for x in 0..<d { out[x] = 0 }
+                    for x in 0..<slices {
+                        let item = p * slices + x
+                        VectorMath.axpy(out, weight(item, i), partial + (item * rowsPerPair + i) * d, d)
+                    }
+                }
             }
         }
         // Top-k per pair; pair p = (set head p / T, query p % T) is selection row (p / T, p % T).
@@ -98,13 +138,51 @@ enum KascadeAnchorDecode {
                     var p = w
                     while p < pairs {
                         if let o = scoresOut { for x in 0..<N { o[p * scoreStride + x] = pool[p * N + x] } }
-                        TopK.select(scores: pool + p * N, count: N, k: k, scratch: topScratch[w], into: ib + p * cap)
+                        TopK.select(scores: pool + p * N, count: N, k: k, scratch: topScratch + w * N, into: ib + p * cap)
                         cb[p] = Int32(k)
                         p += n
                     }
                 }
                 if n == 1 { run(0) } else { DispatchQueue.concurrentPerform(iterations: n, execute: run) }
             }
+        }
+    }
+
+    /// `c_i += sum_j p_i[j] * V[j]` over `count` contiguous value rows of `d` floats, for four rows;
+    /// each 8-float slice of the accumulators is held in registers across the keys.
+    @inline(__always)
+    static func weightedSum4(_ p0: UnsafePointer<Float>, _ p1: UnsafePointer<Float>, _ p2: UnsafePointer<Float>,
+                             _ p3: UnsafePointer<Float>,
+                             _ c0: UnsafeMutablePointer<Float>, _ c1: UnsafeMutablePointer<Float>,
+                             _ c2: UnsafeMutablePointer<Float>, _ c3: UnsafeMutablePointer<Float>,
+                             values: UnsafePointer<Float>, count n: Int, d: Int) {
+        var x = 0
+        while x + 8 <= d {
+            var a0 = UnsafeRawPointer(c0 + x).loadUnaligned(as: SIMD8<Float>.self)
+            var a1 = UnsafeRawPointer(c1 + x).loadUnaligned(as: SIMD8<Float>.self)
+            var a2 = UnsafeRawPointer(c2 + x).loadUnaligned(as: SIMD8<Float>.self)
+            var a3 = UnsafeRawPointer(c3 + x).loadUnaligned(as: SIMD8<Float>.self)
+            var v = values + x
+            for j in 0..<n {
+                let vx = UnsafeRawPointer(v).loadUnaligned(as: SIMD8<Float>.self)
+                a0 += p0[j] * vx
+                a1 += p1[j] * vx
+                a2 += p2[j] * vx
+                a3 += p3[j] * vx
+                v += d
+            }
+            UnsafeMutableRawPointer(c0 + x).storeBytes(of: a0, as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(c1 + x).storeBytes(of: a1, as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(c2 + x).storeBytes(of: a2, as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(c3 + x).storeBytes(of: a3, as: SIMD8<Float>.self)
+            x += 8
+        }
+        while x < d {
+            for j in 0..<n {
+                let v = values[j * d + x]
+                c0[x] += p0[j] * v; c1[x] += p1[j] * v; c2[x] += p2[j] * v; c3[x] += p3[j] * v
+            }
+            x += 1
         }
     }
 }

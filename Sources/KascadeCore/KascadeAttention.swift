@@ -61,10 +61,13 @@ public final class KascadeAttention: AttentionPolicy {
                                       pooled: pooled, into: &selection, workspace: workspace, workers: workers)
             } else {
                 KascadeAnchor.decode(queries: queries, queryCount: T, kv: kv, budget: schedule.budget,
-                                     pooled: pooled, into: &selection, workspace: workspace, workers: workers)
+                                     pooled: pooled, into: &selection, workspace: workspace, workers: workers,
+                                     denseOutput: layer == 0 ? output : nil)
             }
             selectionKey = (N, T, layer)
-            if layer == 0 {
+            if layer == 0 && tile == nil {
+                // The decode anchor wrote the dense output from the scores it computed.
+            } else if layer == 0 {
                 DenseAttention.compute(queries: queries, queryCount: T, kv: kv, output: output, causal: true,
                                        workspace: workspace, workers: workers)
             } else {

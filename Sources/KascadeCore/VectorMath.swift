@@ -57,7 +57,6 @@ public enum VectorMath {
         let magic = SIMD8<Float>(repeating: 12582912)
         let shifted = clamped * log2e + magic
         let n = shifted - magic
-        let ni = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- unsafeBitCast(magic, to: SIMD8<Int32>.self)
         var r = clamped - n * 0.693145751953125
         r = r - n * 1.428606765330187e-06
         var p = SIMD8<Float>(repeating: 1.0 / 720)
@@ -67,7 +66,11 @@ public enum VectorMath {
         p = p * r + 0.5
         p = p * r + 1
         p = p * r + 1
-        let bits = (ni &+ 127) &<< 23
+        // 2^n: the biased exponent n + 127 moved into the exponent field. Whole-vector operations on
+        // concrete SIMD8<Int32> (a multiply, not `&<<`, whose scalar form goes through generic code).
+        let biased = unsafeBitCast(shifted, to: SIMD8<Int32>.self)
+            &- SIMD8<Int32>(repeating: 0x4B40_0000 - 127)
+        let bits = biased &* SIMD8<Int32>(repeating: 1 << 23)
         let scaled = p * unsafeBitCast(bits, to: SIMD8<Float>.self)
         return scaled.replacing(with: 0, where: x .< -87.5).replacing(with: .nan, where: x .!= x)
     }

@@ -27,6 +27,20 @@ struct KascadeAttentionTests {
         }
     }
 
+    @Test("decode layer 0 (scores shared by the dense output and the selection) equals a float64 dense softmax",
+          arguments: [(9, 3, 64, 2100, 1), (8, 2, 16, 1500, 2), (5, 1, 8, 600, 1), (6, 3, 32, 1100, 3)])
+    func layerZeroDecodeIsDense(shape: (Int, Int, Int, Int, Int)) throws {
+        let c = try AttentionCase(h: shape.0, g: shape.1, d: shape.2, n: shape.3, t: shape.4, spread: 2)
+        let dense = c.dense(causal: true)
+        let s = try Self.schedule(layers: 4, kvHeads: shape.1, fraction: 0.1, kMin: 16, shuffledMaps: false)
+        for variant in KascadeVariant.allCases {
+            for workers in [1, 2, 3] {
+                let policy = KascadeAttention(schedule: s, variant: variant, workers: workers)
+                #expect(relativeError(try c.run(policy, layer: 0), dense) < 1e-5, "\(variant) workers \(workers)")
+            }
+        }
+    }
+
     /// Float64 pooled post-softmax score of KV head `g` (nil: all heads) for decode query `tq` seeing all keys.
     static func pooledDecode(_ c: AttentionCase, g: Int?, tq: Int) -> [Double] {
         var s = [Double](repeating: 0, count: c.n)
