@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Dense decode baselines for the GPU benchmark: PyTorch SDPA with the cuDNN and FlashAttention
-backends at the benchmark's shapes (32 query / 8 KV heads, d = 128, bf16), timed like our kernels:
+"""Dense decode and causal prefill baselines for the GPU benchmark: PyTorch SDPA with the cuDNN and
+FlashAttention backends at the benchmark's shapes (32 query / 8 KV heads, d = 128, bf16), timed like our kernels:
 CUDA events around each call, warm-up, median of many runs, input sets rotated so that they exceed
 L2. Also measures device-to-device copy bandwidth. Writes JSON (--json) and prints a table."""
 import argparse
@@ -37,6 +37,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--batches", default="1,8,64")
     ap.add_argument("--lengths", default="8192,32768,65536,131072")
+    ap.add_argument("--prefill-lengths", default="8192,32768,65536",
+                    help="causal prefill lengths (batch 1, T = N); empty for none")
     ap.add_argument("--json")
     a = ap.parse_args()
     H, G, D = 32, 8, 128
@@ -54,8 +56,9 @@ def main():
     del src, dst
     print(f"torch copy bandwidth {out['copyTBPerSecond']:.2f} TB/s", flush=True)
 
-    for B in [int(x) for x in a.batches.split(",")]:
-        for N in [int(x) for x in a.lengths.split(",")]:
+    ints = lambda text: [int(x) for x in text.split(",") if x.strip()]
+    for B in ints(a.batches):
+        for N in ints(a.lengths):
             kv_bytes = 2 * B * G * N * D * 2
             sets = max(1, min(8, -(-4 * l2 // kv_bytes)))
             qs = [torch.randn(B, H, 1, D, device=dev, dtype=torch.bfloat16) for _ in range(sets)]
@@ -82,6 +85,28 @@ def main():
             out["shapes"].append(entry)
             del qs, ks, vs, ref
             torch.cuda.empty_cache()
+
+    out["prefill"] = []
+    for N in ints(a.prefill_lengths):
+        B = 1
+        flops = 4.0 * B * H * D * (N * N - N * (N - 1) / 2)
+        q = torch.randn(B, H, N, D, device=dev, dtype=torch.bfloat16)
+        k = torch.randn(B, G, N, D, device=dev, dtype=torch.bfloat16)
+        v = torch.randn(B, G, N, D, device=dev, dtype=torch.bfloat16)
+        entry = {"batch": B, "length": N, "flops": flops, "backends": {}}
+        for name, backend in [("cudnn", SDPBackend.CUDNN_ATTENTION), ("flash", SDPBackend.FLASH_ATTENTION)]:
+            try:
+                with sdpa_kernel(backend):
+                    med, mn, runs = time_fn(lambda i: F.scaled_dot_product_attention(q, k, v, is_causal=True, enable_gqa=True),
+                                            warmup=2)
+                entry["backends"][name] = {"medianMs": med, "minMs": mn, "runs": runs, "tflops": flops / (med * 1e-3) / 1e12}
+                print(f"prefill B={B} N={N} {name}: {med:.3f} ms ({flops/(med*1e-3)/1e12:.1f} TFLOP/s)", flush=True)
+            except Exception as e:  # a backend that refuses the shape is recorded, not faked
+                entry["backends"][name] = {"error": str(e).splitlines()[0][:200]}
+                print(f"prefill B={B} N={N} {name}: unavailable: {str(e).splitlines()[0][:120]}", flush=True)
+        out["prefill"].append(entry)
+        del q, k, v
+        torch.cuda.empty_cache()
 
     if a.json:
         fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(a.json)))

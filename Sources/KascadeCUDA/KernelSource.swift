@@ -6,6 +6,8 @@ public enum KernelSource: String, CaseIterable, Sendable {
     case decodeAttentionMMA = "decode_attention_mma.cu"
     /// Pooled probabilities, radix top-k, random fill.
     case decodeTopK = "decode_topk.cu"
+    /// Dense causal prefill on tensor cores (FlashAttention-2 style), with log-sum-exp.
+    case prefillAttention = "prefill_attention.cu"
 
     /// Source text.
     public var text: String {
@@ -13,6 +15,7 @@ public enum KernelSource: String, CaseIterable, Sendable {
         case .decodeAttention: return String(decoding: PackageResources.decode_attention_cu, as: UTF8.self)
         case .decodeAttentionMMA: return String(decoding: PackageResources.decode_attention_mma_cu, as: UTF8.self)
         case .decodeTopK: return String(decoding: PackageResources.decode_topk_cu, as: UTF8.self)
+        case .prefillAttention: return String(decoding: PackageResources.prefill_attention_cu, as: UTF8.self)
         }
     }
 }

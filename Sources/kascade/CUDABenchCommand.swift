@@ -16,6 +16,10 @@ struct CUDABenchCommand: ParsableCommand {
     @Option(help: "Kernel variants to time, comma-separated MAIN[+GATHER], each TILExSTAGESxWAVES (tile 32, 64 or mma; stages 2-4).")
     var variants: String = "mma2x4+32x2x8"
     @Option(help: "Write the results as JSON to this file.") var json: String?
+    @Option(help: "Dense causal prefill lengths (batch 1, T = N), comma-separated; empty for none.")
+    var prefillLengths: String = "8192,32768,65536"
+    @Option(help: "Write the prefill results as JSON to this file.") var prefillJson: String?
+    @Flag(help: "Time only the prefill kernel.") var prefillOnly = false
 
     func run() throws {
         let bs = batches.split(separator: ",").compactMap { Int($0) }
@@ -34,14 +38,19 @@ struct CUDABenchCommand: ParsableCommand {
         do {
             let dev = try CUDADevice()
             let compiler = try KernelCompiler(architecture: dev.architecture)
-            let report = try DecodeBench.run(device: dev, compiler: compiler, batches: bs, lengths: ns, fraction: fraction,
-                                             variants: vs) {
-                print($0)
+            let enc = JSONEncoder()
+            enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+            if !prefillOnly {
+                let report = try DecodeBench.run(device: dev, compiler: compiler, batches: bs, lengths: ns, fraction: fraction,
+                                                 variants: vs) {
+                    print($0)
+                }
+                if let json { try writeAtomically(json, enc.encode(report)) }
             }
-            if let json {
-                let enc = JSONEncoder()
-                enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-                try writeAtomically(json, enc.encode(report))
+            let ps = prefillLengths.split(separator: ",").compactMap { Int($0) }
+            if !ps.isEmpty {
+                let report = try PrefillBench.run(device: dev, compiler: compiler, lengths: ps) { print($0) }
+                if let path = prefillJson { try writeAtomically(path, enc.encode(report)) }
             }
         } catch let e as CUDAError {
             FileHandle.standardError.write("error: \(e)\n".data(using: .utf8)!)

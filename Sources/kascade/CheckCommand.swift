@@ -17,6 +17,7 @@ struct CheckCommand: ParsableCommand {
     @Option(help: "Architecture for --compile-only.") var arch: String = "sm_90a"
     @Option(help: "Seed of the random inputs (default: from the clock).") var seed: UInt64?
     @Option(help: "Write the results as JSON to this file.") var json: String?
+    @Flag(help: "Check only the prefill kernel.") var prefillOnly = false
 
     func validate() throws {
         guard device == "cuda" else { throw ValidationError("check compares GPU kernels with the CPU: --device must be cuda, got \(device)") }
@@ -29,10 +30,14 @@ struct CheckCommand: ParsableCommand {
             let compiler = try KernelCompiler(architecture: dev.architecture)
             let s = seed ?? UInt64(Date().timeIntervalSince1970 * 1000)
             print("device: \(dev.name) (\(dev.architecture), \(dev.multiprocessors) SMs), seed \(s)")
-            var rows = try DecodeCheck.run(device: dev, compiler: compiler, cases: DecodeCheck.grid(small: small), seed: s) {
-                FileHandle.standardError.write(($0 + "\n").data(using: .utf8)!)
+            let log = { (line: String) in FileHandle.standardError.write((line + "\n").data(using: .utf8)!) }
+            var rows: [DecodeCheckRow] = []
+            if !prefillOnly {
+                rows += try DecodeCheck.run(device: dev, compiler: compiler, cases: DecodeCheck.grid(small: small), seed: s, progress: log)
+                rows += try PolicyCheck.run(device: dev, seed: s, small: small)
             }
-            rows += try PolicyCheck.run(device: dev, seed: s, small: small)
+            rows += try PrefillCheck.run(device: dev, compiler: compiler, cases: PrefillCheck.grid(small: small), seed: s, progress: log)
+            rows += try PrefillReuseCheck.run(device: dev, compiler: compiler, cases: PrefillReuseCheck.grid(small: small), seed: s, progress: log)
             print(table(rows))
             if let json {
                 let enc = JSONEncoder()
@@ -65,6 +70,10 @@ struct CheckCommand: ParsableCommand {
             _ = try compiler.cubin(.decodeAttentionMMA, defines: ["KV_BF16": dtype == .bf16 ? "1" : "0", "HEAD_DIM": "\(d)", "GROUP": "\(g)", "PIPE_STAGES": "\(st)"])
         } } } }
         for g in [1, 3, 4, 8] { _ = try compiler.cubin(.decodeTopK, defines: ["GROUP": "\(g)"]) }
+        for dtype in KVDType.allCases { for d in [64, 128] { for (w, m, n) in [(4, 1, 64), (8, 1, 64), (4, 2, 32), (4, 2, 64), (8, 2, 32)] {
+            _ = try compiler.cubin(.prefillAttention, defines: ["KV_BF16": dtype == .bf16 ? "1" : "0", "HEAD_DIM": "\(d)", "WARPS": "\(w)",
+                                                                "MTILES": "\(m)", "TILE_KEYS": "\(n)"])
+        } } }
         for (key, log) in compiler.logs {
             print("== \(key)")
             for line in log.split(separator: "\n") where line.contains("registers") || line.contains("spill") || line.contains("Compiling") || line.contains("warning") {

@@ -1,0 +1,100 @@
+import KascadeCore
+
+/// Checks the Kascade prefill reuse kernel against `SparseAttention.compute(..., tile: 32)` on fresh
+/// random inputs and random per-tile selections read through a many-to-one head map.
+public enum PrefillReuseCheck {
+    /// Relative error allowed (tensor cores, output in the input type): the 1e-2.
+    public static let tolerance = 1e-2
+
+    /// Shapes: odd lengths, chunks (T < N), both head dims and dtypes, groups 1 to 8.
+    public static func grid(small: Bool) -> [PrefillCheckCase] {
+        if small { return [PrefillCheckCase(.bf16, d: 128, b: 2, h: 8, g: 2, n: 150, t: 100)] }
+        var cases: [PrefillCheckCase] = []
+        for dtype in KVDType.allCases {
+            for d in [64, 128] {
+                cases += [PrefillCheckCase(dtype, d: d, b: 2, h: 8, g: 2, n: 1000),
+                          PrefillCheckCase(dtype, d: d, b: 2, h: 8, g: 1, n: 2051, t: 1500),
+                          PrefillCheckCase(dtype, d: d, b: 1, h: 3, g: 3, n: 100)]
+            }
+        }
+        return cases
+    }
+
+    /// Runs the kernel on each case with a selection of `fraction` of each tile's context.
+    public static func run(device: CUDADevice, compiler: KernelCompiler, cases: [PrefillCheckCase], seed: UInt64,
+                           fraction: Double = 0.1, progress: (String) -> Void) throws -> [DecodeCheckRow] {
+        var rows: [DecodeCheckRow] = []
+        var rng = SplitMix(seed: seed ^ 0x7e05e)
+        for c in cases {
+            progress("check prefill reuse \(c)")
+            rows.append(try runCase(c, device: device, compiler: compiler, fraction: fraction, rng: &rng))
+        }
+        return rows
+    }
+
+    static func runCase(_ c: PrefillCheckCase, device: CUDADevice, compiler: KernelCompiler, fraction: Double,
+                        rng: inout SplitMix) throws -> DecodeCheckRow {
+        let geo = try AttentionGeometry(queryHeads: c.queryHeads, kvHeads: c.kvHeads, headDim: c.headDim)
+        let kernels = try PrefillReuseKernels(device: device, compiler: compiler, dtype: c.dtype, headDim: c.headDim,
+                                              queryHeads: c.queryHeads, kvHeads: c.kvHeads)
+        let stream = try CUDAStream(device: device)
+        let B = c.batch, H = c.queryHeads, G = c.kvHeads, T = c.queryCount, N = c.length, d = c.headDim
+        let tile = PrefillReuseKernels.tile
+        let rowsN = SparseAttention.tileRows(queryCount: T, length: N, tile: tile)
+        let first = (N - T) / tile
+        let cap = max(1, Int(fraction * Double(N)))
+        let q = HalfPrecision.round((0..<(B * H * T * d)).map { _ in rng.uniform() * 2.5 }, c.dtype)
+        let k = HalfPrecision.round((0..<(B * G * N * d)).map { _ in rng.uniform() }, c.dtype)
+        let v = HalfPrecision.round((0..<(B * G * N * d)).map { _ in rng.uniform() }, c.dtype)
+        var selections: [KeySelection] = []
+        for _ in 0..<B {
+            var sel = KeySelection(heads: G, rows: rowsN, capacity: cap)
+            for h in 0..<G {
+                for row in 0..<rowsN {
+                    let t0 = (first + row) * tile
+                    let want = min(t0, min(cap, Int(fraction * Double(t0 + tile))))
+                    var pool = Array(0..<t0)
+                    for i in 0..<want { pool.swapAt(i, i + Int(rng.next() % UInt64(t0 - i))) }
+                    sel.set(head: h, row: row, pool.prefix(want).map { Int32($0) })
+                }
+            }
+            selections.append(sel)
+        }
+        let map = (0..<G).map { ($0 * 3 + 1) % G }
+        let qb = try device.allocate(q.bits.count * 2), kb = try device.allocate(k.bits.count * 2), vb = try device.allocate(v.bits.count * 2)
+        try qb.upload(q.bits); try kb.upload(k.bits); try vb.upload(v.bits)
+        let idx = try device.allocate(B * G * rowsN * cap * 4), counts = try device.allocate(B * G * rowsN * 4)
+        try idx.upload(selections.flatMap { $0.indices }); try counts.upload(selections.flatMap { $0.counts })
+        let mapB = try device.allocate(G * 4)
+        try mapB.upload(map.map { Int32($0) })
+        let out = try device.allocate(B * H * T * d * 2)
+        try out.fill(byte: 0xff)
+        try kernels.reuse(q: qb.address, k: kb.address, v: vb.address, batch: B, queryCount: T, length: N,
+                          idx: idx.address, counts: counts.address, idxHeads: G, cap: cap, headMap: mapB.address,
+                          out: out.address, stream: stream)
+        try stream.synchronize()
+        let got = try out.download(UInt16.self, count: B * H * T * d).map { HalfPrecision.value($0, c.dtype) }
+
+        var ref = [Float](repeating: 0, count: B * H * T * d)
+        let ws = AttentionWorkspace()
+        k.values.withUnsafeBufferPointer { kp in
+            v.values.withUnsafeBufferPointer { vp in
+                q.values.withUnsafeBufferPointer { qp in
+                    ref.withUnsafeMutableBufferPointer { op in
+                        for b in 0..<B {
+                            let view = KVCacheView(keys: kp.baseAddress! + b * G * N * d, values: vp.baseAddress! + b * G * N * d,
+                                                   length: N, capacity: N, geometry: geo)
+                            SparseAttention.compute(queries: qp.baseAddress! + b * H * T * d, queryCount: T, kv: view,
+                                                    selection: selections[b], headMap: map, tile: tile,
+                                                    output: op.baseAddress! + b * H * T * d, workspace: ws)
+                        }
+                    }
+                }
+            }
+        }
+        let err = DecodeCheck.relError(got, ref)
+        let ok = err <= tolerance
+        return DecodeCheckRow(kernel: "prefill-reuse", shape: "\(c.dtype) d=\(d) B=\(B) H=\(H) G=\(G) T=\(T) N=\(N) tile 32 k<=\(cap)", relError: err, agreement: nil,
+                              hardMismatches: nil, k: cap, passed: ok, note: ok ? "" : "output error \(err)")
+    }
+}

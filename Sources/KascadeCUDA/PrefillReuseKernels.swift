@@ -1,0 +1,69 @@
+/// Kascade prefill reuse on tensor cores (Deshmukh et al., arXiv 2512.16391): per 32-query tile
+/// and KV head, the group's query heads attend to the tile's selected keys (read through the head
+/// map) plus the tile's causal diagonal block; the same layout as ``KascadeCore/SparseAttention``
+/// with `tile: 32`.
+public final class PrefillReuseKernels {
+    /// Owning device.
+    public let device: CUDADevice
+    /// Element type.
+    public let dtype: KVDType
+    /// Head dim `d`, query heads `H`, KV heads `G`.
+    public let headDim: Int, queryHeads: Int, kvHeads: Int
+    /// Query positions per tile.
+    public static let tile = 32
+    /// Keys per shared-memory tile.
+    public let tileKeys = 32
+
+    let module: CUDAModule
+    let reuseFn: KernelFunction
+
+    /// Compiles (or loads from the cache) the kernel: one warp per query head of a group (group <= 8).
+    public init(device: CUDADevice, compiler: KernelCompiler, dtype: KVDType, headDim: Int,
+                queryHeads: Int, kvHeads: Int) throws(CUDAError) {
+        guard headDim == 64 || headDim == 128 else { throw .unsupported("head dim \(headDim) (64 and 128 are built)") }
+        guard kvHeads > 0, queryHeads > 0, queryHeads % kvHeads == 0 else {
+            throw .badArgument("query heads \(queryHeads) are not a multiple of KV heads \(kvHeads)")
+        }
+        let group = queryHeads / kvHeads
+        guard group <= 8 else { throw .unsupported("GQA group \(group) for prefill reuse (at most 8)") }
+        guard kvHeads < 65536 else { throw .unsupported("KV heads \(kvHeads)") }
+        self.device = device
+        self.dtype = dtype
+        self.headDim = headDim
+        self.queryHeads = queryHeads
+        self.kvHeads = kvHeads
+        module = try CUDAModule(device: device, cubin: try compiler.cubin(.prefillAttention, defines: [
+            "KV_BF16": dtype == .bf16 ? "1" : "0", "HEAD_DIM": "\(headDim)", "WARPS": "\(group)",
+            "MTILES": "2", "TILE_KEYS": "\(tileKeys)"]))
+        reuseFn = try module.function("prefill_reuse")
+    }
+
+    /// Dynamic shared memory per block.
+    public var sharedBytes: Int { (32 * (queryHeads / kvHeads) + 4 * tileKeys) * (headDim * 2 + 16) }
+
+    /// Selection rows for `queryCount` queries over `length` keys: the 32-position tiles they cover.
+    public static func rows(queryCount T: Int, length N: Int) -> Int { (N - 1) / tile - (N - T) / tile + 1 }
+
+    /// Sparse causal prefill. `q`, `out` `[B, H, T, d]`; `k`, `v` `[B, G, capacity, d]`; `idx`
+    /// `[B, idxHeads, rows, cap]` int32 positions before each row's tile; `counts` `[B, idxHeads, rows]`
+    /// int32; `headMap` `[G]` int32 (identity when nil; ignored with one selection head).
+    public func reuse(q: UInt64, k: UInt64, v: UInt64, batch: Int, queryCount: Int, length: Int, capacity: Int? = nil,
+                      idx: UInt64, counts: UInt64, idxHeads: Int, cap: Int, headMap: UInt64?,
+                      out: UInt64, stream: CUDAStream) throws(CUDAError) {
+        let kvCap = capacity ?? length
+        guard batch > 0, queryCount > 0, queryCount <= length, length <= kvCap else {
+            throw .badArgument("prefill needs B > 0 and 0 < T <= N <= capacity (B=\(batch), T=\(queryCount), N=\(length), cap=\(kvCap))")
+        }
+        guard idxHeads == 1 || idxHeads == kvHeads, cap >= 0 else {
+            throw .badArgument("selection of \(idxHeads) heads and row capacity \(cap) for \(kvHeads) KV heads")
+        }
+        guard batch < 65536, kvCap < Int(Int32.max) else { throw .unsupported("batch \(batch), context \(kvCap)") }
+        let rows = PrefillReuseKernels.rows(queryCount: queryCount, length: length)
+        try reuseFn.launch(grid: (rows, kvHeads, batch), block: 32 * (queryHeads / kvHeads), sharedBytes: sharedBytes, stream: stream,
+                           [.pointer(q), .pointer(k), .pointer(v), .int64(Int64(kvHeads * kvCap * headDim)), .int64(Int64(kvCap * headDim)),
+                            .int32(Int32(queryCount)), .int32(Int32(length)), .float(1 / Float(headDim).squareRoot()),
+                            .pointer(idx), .pointer(counts), .int64(Int64(idxHeads * rows * cap)),
+                            .int64(idxHeads == 1 ? 0 : Int64(rows * cap)), .int32(Int32(rows)), .int32(Int32(cap)),
+                            .int32(Int32(idxHeads)), headMap.map { .pointer($0) } ?? .null, .pointer(out)])
+    }
+}
