@@ -50,22 +50,4 @@ public final class DenseAttention: AttentionPolicy {
             AttentionEngine.KeySet(indices: nil, indexCount: 0, lo: 0, hi: causal ? N - T + t + 1 : N)
         }
     }
-
-    /// One query row over keys `0 ..< count` of KV head `g`: `out = softmax(q K^T * scale) V`.
-    @inlinable
-    static func attendRow(q: UnsafePointer<Float>, kv: KVCacheView, g: Int, count: Int,
-                          scores: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>) {
-        let d = kv.geometry.headDim
-        let scale = kv.geometry.scale
-        var m = -Float.infinity
-        for n in 0..<count {
-            let acc = VectorMath.dot(q, kv.key(g, n), d) * scale
-            scores[n] = acc
-            m = max(m, acc)
-        }
-        let sum = VectorMath.expShiftedSum(scores, count, shift: m)
-        for i in 0..<d { out[i] = 0 }
-        let inv = 1 / sum
-        for n in 0..<count { VectorMath.axpy(out, scores[n] * inv, kv.value(g, n), d) }
-    }
 }

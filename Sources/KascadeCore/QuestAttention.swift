@@ -17,6 +17,8 @@ import Dispatch
 /// The page tables belong to one sequence: call `reset()` before the next one (a cache shorter than
 /// the table is also taken as a new sequence).
 public final class QuestAttention: AttentionPolicy {
+    /// Scratch of the dense layers and prefill chunks, kept between calls.
+    private let denseWorkspace = AttentionWorkspace()
     public let name = "quest"
     public private(set) var stats = AttentionStats()
     /// Key budget per query head (rounded up to whole pages).
@@ -65,7 +67,8 @@ public final class QuestAttention: AttentionPolicy {
         let geo = kv.geometry
         let H = geo.queryHeads, d = geo.headDim, N = kv.length, T = queryCount
         if T > 1 || layer < denseLayers {
-            DenseAttention.compute(queries: queries, queryCount: T, kv: kv, output: output)
+            _ = DenseAttention.compute(queries: queries, queryCount: T, kv: kv, output: output, causal: true,
+                                       workspace: denseWorkspace, workers: ProcessInfoCores.count)
             let dense = QuestAttention.denseKeys(queryHeads: H, queryCount: T, length: N)
             stats.record(keys: dense, dense: dense)
             return

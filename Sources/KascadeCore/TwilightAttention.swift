@@ -25,6 +25,8 @@ import Dispatch
 /// Twilight is a decode method: a prefill chunk (`T > 1`) runs dense, as do the first `denseLayers`
 /// layers. Work is split over query heads across all cores; scratch grows only with `N`.
 public final class TwilightAttention: AttentionPolicy {
+    /// Scratch of the dense layers and prefill chunks, kept between calls.
+    private let denseWorkspace = AttentionWorkspace()
     public let name = "twilight"
     public private(set) var stats = AttentionStats()
     /// Reporting budget; its `kMin` floors the candidate set, and `fraction == 1` disables selection and pruning.
@@ -96,7 +98,8 @@ public final class TwilightAttention: AttentionPolicy {
         let geo = kv.geometry
         let H = geo.queryHeads, d = geo.headDim, N = kv.length, T = queryCount
         if T > 1 || layer < denseLayers {
-            DenseAttention.compute(queries: queries, queryCount: T, kv: kv, output: output)
+            _ = DenseAttention.compute(queries: queries, queryCount: T, kv: kv, output: output, causal: true,
+                                       workspace: denseWorkspace, workers: ProcessInfoCores.count)
             let dense = QuestAttention.denseKeys(queryHeads: H, queryCount: T, length: N)
             stats.record(keys: dense, dense: dense)
             return

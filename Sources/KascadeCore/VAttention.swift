@@ -30,6 +30,8 @@ import Dispatch
 /// vAttention is a decode method: a prefill chunk (`T > 1`) runs dense. Work is split over query
 /// heads across all cores; scratch grows only with `N`.
 public final class VAttention: AttentionPolicy {
+    /// Scratch of the dense layers and prefill chunks, kept between calls.
+    private let denseWorkspace = AttentionWorkspace()
     public let name = "vattention"
     public private(set) var stats = AttentionStats()
     /// Size of the predicted top-k, per query head.
@@ -119,7 +121,8 @@ public final class VAttention: AttentionPolicy {
         let geo = kv.geometry
         let H = geo.queryHeads, d = geo.headDim, N = kv.length, T = queryCount
         if T > 1 {
-            DenseAttention.compute(queries: queries, queryCount: T, kv: kv, output: output)
+            _ = DenseAttention.compute(queries: queries, queryCount: T, kv: kv, output: output, causal: true,
+                                       workspace: denseWorkspace, workers: ProcessInfoCores.count)
             let dense = QuestAttention.denseKeys(queryHeads: H, queryCount: T, length: N)
             stats.record(keys: dense, dense: dense)
             return

@@ -62,9 +62,8 @@ struct MethodOptions: ParsableArguments {
         guard let path = schedule else {
             if let id = modelID, var shipped = ShippedSchedule.schedule(for: id) {
                 // The shipped anchors and head maps, at the budget asked for.
-                shipped = try KascadeSchedule(layers: shipped.layers, kvHeads: shipped.kvHeads, anchors: shipped.anchors,
-                                              headMaps: shipped.headMaps, fraction: b.fraction, tile: shipped.tile,
-                                              kMin: b.kMin, modelID: shipped.modelID, devSetID: shipped.devSetID)
+                shipped.fraction = b.fraction
+                shipped.kMin = b.kMin
                 return shipped
             }
             return try KascadeSchedule.evenlySpaced(layers: layers, kvHeads: geometry.kvHeads, anchors: min(anchors, layers),
