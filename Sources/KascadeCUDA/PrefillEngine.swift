@@ -1,7 +1,7 @@
 /// Which kernel family `PrefillKernels` builds for dense causal prefill.
 public enum PrefillEngine: String, Sendable, CaseIterable, CustomStringConvertible {
-    /// `wgmma` where the kernels compile for Hopper (`sm_90a`), the head dim is 64 or 128 and the
-    /// driver encodes tensor maps; `mmaSync` otherwise.
+    /// `wgmma` where the kernels compile for Hopper (`sm_90a`) and the driver encodes tensor maps,
+    /// when the default block shape is asked for; `mmaSync` otherwise.
     case auto
     /// `mma.sync` m16n8k16 with cp.async double buffering (FlashAttention-2 style), any block shape.
     case mmaSync

@@ -29,10 +29,12 @@ public final class PrefillKernels {
     let module: CUDAModule
     let causalFn: KernelFunction
 
-    /// Compiles (or loads from the cache) the kernel. `engine: .auto` builds the `wgmma` kernel
-    /// where it runs (Hopper, d = 64 or 128) and ignores the block shape then; otherwise the
-    /// `mma.sync` kernel of the given block shape. Throws `.unsupported` for other head dims,
-    /// warp counts (4, 8), m-tiles per warp (1, 2), key tiles (32, 64), or `.wgmma` off Hopper.
+    /// Compiles (or loads from the cache) the kernel. `engine: .auto` with the default block shape
+    /// (4 warps, 2 m-tiles, 64 keys) builds the fastest kernel for the device: `wgmma` where it runs
+    /// (kernels compiled for `sm_90a`, a driver with `cuTensorMapEncodeTiled`), else that `mma.sync`
+    /// block; any other block shape builds that `mma.sync` block. `.wgmma` ignores the block shape.
+    /// Throws `.unsupported` for other head dims, warp counts (4, 8), m-tiles per warp (1, 2), key
+    /// tiles (32, 64), or `.wgmma` where it cannot run.
     public init(device: CUDADevice, compiler: KernelCompiler, dtype: KVDType, headDim: Int,
                 queryHeads: Int, kvHeads: Int, warps: Int = 4, mTiles: Int = 2, tileKeys: Int = 64,
                 engine: PrefillEngine = .auto) throws(CUDAError) {
@@ -47,7 +49,7 @@ public final class PrefillKernels {
         let wgmmaRuns = compiler.architecture == "sm_90a" && device.driver.cuTensorMapEncodeTiled != nil
         let built: PrefillEngine
         switch engine {
-        case .auto: built = wgmmaRuns ? .wgmma : .mmaSync
+        case .auto: built = wgmmaRuns && warps == 4 && mTiles == 2 && tileKeys == 64 ? .wgmma : .mmaSync
         case .mmaSync: built = .mmaSync
         case .wgmma:
             guard wgmmaRuns else {

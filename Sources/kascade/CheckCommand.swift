@@ -74,6 +74,9 @@ struct CheckCommand: ParsableCommand {
             _ = try compiler.cubin(.prefillAttention, defines: ["KV_BF16": dtype == .bf16 ? "1" : "0", "HEAD_DIM": "\(d)", "WARPS": "\(w)",
                                                                 "MTILES": "\(m)", "TILE_KEYS": "\(n)"])
         } } }
+        if arch == "sm_90a" { for dtype in KVDType.allCases { for (d, st) in [(64, 3), (128, 2)] {
+            _ = try compiler.cubin(.prefillWgmma, defines: ["KV_BF16": dtype == .bf16 ? "1" : "0", "HEAD_DIM": "\(d)", "TILE_N": "128", "STAGES": "\(st)"])
+        } } }
         for (key, log) in compiler.logs {
             print("== \(key)")
             for line in log.split(separator: "\n") where line.contains("registers") || line.contains("spill") || line.contains("Compiling") || line.contains("warning") {
