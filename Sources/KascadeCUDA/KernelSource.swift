@@ -8,6 +8,8 @@ public enum KernelSource: String, CaseIterable, Sendable {
     case decodeTopK = "decode_topk.cu"
     /// Dense causal prefill on tensor cores (FlashAttention-2 style), with log-sum-exp.
     case prefillAttention = "prefill_attention.cu"
+    /// Quest, Twilight and vAttention decode: page bounds, int4 keys, selections, masked attention.
+    case decodePeers = "decode_peers.cu"
 
     /// Source text.
     public var text: String {
@@ -16,6 +18,7 @@ public enum KernelSource: String, CaseIterable, Sendable {
         case .decodeAttentionMMA: return String(decoding: PackageResources.decode_attention_mma_cu, as: UTF8.self)
         case .decodeTopK: return String(decoding: PackageResources.decode_topk_cu, as: UTF8.self)
         case .prefillAttention: return String(decoding: PackageResources.prefill_attention_cu, as: UTF8.self)
+        case .decodePeers: return String(decoding: PackageResources.decode_peers_cu, as: UTF8.self)
         }
     }
 }
