@@ -23,7 +23,7 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "GGUF model file (default: $KASCADE_MODEL, else SmolLM2-135M-Instruct in the cache).")
     var model: String?
 
-    @Option(help: "Comma-separated methods: dense, kascade, quest, twilight, vattention, streaming, kascade-pooled, kascade-noremap, kascade-uniform, kascade-exact (every layer an anchor). Default: dense,kascade,quest,twilight,vattention,streaming (with --full also the Kascade ablations).")
+    @Option(help: "Comma-separated methods: dense, kascade, quest, twilight, vattention, streaming, kascade-decode (dense prefill), kascade-pooled, kascade-noremap, kascade-uniform, kascade-exact (every layer an anchor). Default: dense,kascade,quest,twilight,vattention,streaming (with --full also the Kascade ablations).")
     var methods: String?
 
     @Option(help: "Comma-separated budgets, fractions of the context in (0, 1]. Default 0.1 (with --full 0.05,0.1,0.2).")
@@ -145,7 +145,7 @@ struct EvalCommand: ParsableCommand {
             kascadeSchedule = shipped
         } else {
             kascadeSchedule = try KascadeSchedule.evenlySpaced(layers: c.layers, kvHeads: c.kvHeads, anchors: min(5, c.layers))
-            if plan.methods.contains(where: { $0.kind == .kascade || $0.kind == .kascadePooled || $0.kind == .kascadeNoRemap }) {
+            if plan.methods.contains(where: { [.kascade, .kascadeDecode, .kascadePooled, .kascadeNoRemap].contains($0.kind) }) {
                 log("no --schedule given and none shipped for \(llama.modelID): Kascade runs 5 evenly spaced anchors, uncalibrated")
             }
         }
