@@ -14,7 +14,7 @@ public enum PrefillAnchorCheck {
     /// distance of the CPU's k-th score.
     public static let tieTolerance = 1e-4
 
-    /// Odd lengths, batch 1 and 2, chunks (T < N), both head dims and dtypes, groups 1, 4 and 8;
+    /// Odd lengths, batch 1 and 2, chunks (T < N), both head dims and dtypes, groups 4 (both), 8 and 1;
     /// score scratch bounds that force several chunks.
     public static func grid(small: Bool) -> [PrefillAnchorCheckCase] {
         if small {
@@ -26,12 +26,14 @@ public enum PrefillAnchorCheck {
             for d in [64, 128] {
                 cases += [PrefillAnchorCheckCase(PrefillCheckCase(dtype, d: d, b: 2, h: 8, g: 2, n: 1001),
                                                  fraction: 0.1, kMin: 128, scoreLimitBytes: 64 << 10),
-                          PrefillAnchorCheckCase(PrefillCheckCase(dtype, d: d, b: 1, h: 8, g: 1, n: 2051, t: 1500),
-                                                 fraction: 0.05, kMin: 16, scoreLimitBytes: 32 << 10),
-                          PrefillAnchorCheckCase(PrefillCheckCase(dtype, d: d, b: 2, h: 3, g: 3, n: 333),
-                                                 fraction: 0.1, kMin: 32, scoreLimitBytes: 1 << 30)]
+                          PrefillAnchorCheckCase(PrefillCheckCase(dtype, d: d, b: 1, h: 8, g: 2, n: 2051, t: 1500),
+                                                 fraction: 0.05, kMin: 16, scoreLimitBytes: 32 << 10)]
             }
         }
+        cases += [PrefillAnchorCheckCase(PrefillCheckCase(.bf16, d: 128, b: 1, h: 8, g: 1, n: 1537),
+                                         fraction: 0.1, kMin: 32, scoreLimitBytes: 1 << 30),
+                  PrefillAnchorCheckCase(PrefillCheckCase(.fp16, d: 64, b: 2, h: 3, g: 3, n: 333),
+                                         fraction: 0.1, kMin: 32, scoreLimitBytes: 16 << 10)]
         return cases
     }
 

@@ -60,8 +60,9 @@ public struct PrefillAnchorPlan: Sendable, Equatable {
         self.chunks = chunks
     }
 
-    /// Default bound on the pooled-score scratch: 256 MiB.
-    public static let defaultScoreLimit = 256 << 20
+    /// Default bound on the pooled-score scratch: 512 MiB (at 128k, 128 tiles of 8 KV heads per chunk,
+    /// 1024 blocks per launch).
+    public static let defaultScoreLimit = 512 << 20
 
     /// Score floats per row for a tile starting at `t0`: `t0` rounded up to 4 (at least 4).
     static func stride(t0: Int) -> Int { max(4, (t0 + 3) / 4 * 4) }
