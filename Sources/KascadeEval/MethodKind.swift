@@ -18,6 +18,9 @@ public enum MethodKind: String, Codable, CaseIterable, Sendable {
     case kascadeNoRemap = "kascade-noremap"
     /// Ablation: Kascade with anchors every 4 layers instead of the DP's.
     case kascadeUniform = "kascade-uniform"
+    /// Reference: every layer an anchor (exact pooled top-k in every layer, nothing reused): what
+    /// index reuse could reach at this budget.
+    case kascadeExact = "kascade-exact"
 
     /// Whether the method only changes decode attention, so its prompt's KV cache equals dense's and
     /// the dense prefill can be shared.
@@ -26,5 +29,5 @@ public enum MethodKind: String, Codable, CaseIterable, Sendable {
     /// The default comparison: dense, Kascade, Quest, Twilight, vAttention, StreamingLLM.
     public static let defaults: [MethodKind] = [.dense, .kascade, .quest, .twilight, .vattention, .streaming]
     /// The ablations of Kascade.
-    public static let ablations: [MethodKind] = [.kascadePooled, .kascadeNoRemap, .kascadeUniform]
+    public static let ablations: [MethodKind] = [.kascadePooled, .kascadeNoRemap, .kascadeUniform, .kascadeExact]
 }
