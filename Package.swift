@@ -35,6 +35,7 @@ let package = Package(
                 .embedInCode("kernels/decode_topk.cu"),
                 .embedInCode("kernels/prefill_attention.cu"),
                 .embedInCode("kernels/decode_peers.cu"),
+                .embedInCode("kernels/prefill_anchor.cu"),
             ]
         ),
         .target(name: "KascadeEval", dependencies: ["KascadeModel", "KascadeCore"], swiftSettings: cpuSettings),
