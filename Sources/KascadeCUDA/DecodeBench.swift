@@ -40,7 +40,6 @@ public enum DecodeBench {
         try kern.fillRandom(vBuf.address, count: kvBytes / 2, seed: 2, amp: 1, stream: stream)
         let copyTB = 2 * Double(copyBytes) / (copyT.median * 1e-3) / 1e12
         progress("copy bandwidth \(String(format2(copyTB))) TB/s")
-        progress("few-row selection: " + (kern.clusterSelectError.map { "one block per row (cluster build unavailable: \($0))" } ?? "8-block clusters"))
 
         var shapes: [DecodeBenchShape] = []
         for (kern, variant) in zip(kernels, variants) {

@@ -26,11 +26,6 @@ public final class DecodeKernels {
     let selectTopK: KernelFunction
     let combine: KernelFunction
     let fill: KernelFunction
-    /// Pooling and top-k in one launch through thread-block clusters (few rows); nil when the
-    /// cluster build is unavailable (`clusterSelectError` says why).
-    let poolSelectCluster: KernelFunction?
-    /// Why the cluster build of the selection is unavailable, or nil.
-    public let clusterSelectError: String?
     private var partO: DeviceBuffer?
     private var partML: DeviceBuffer?
     private var histogram: DeviceBuffer?
@@ -57,14 +52,6 @@ public final class DecodeKernels {
         pool = try topk.function("decode_pool")
         selectTopK = try topk.function("decode_select")
         combine = try topk.function("decode_combine")
-        do {
-            let cluster = try CUDAModule(device: device, cubin: try compiler.cubin(.decodeTopK, defines: ["GROUP": "\(group)", "CLUSTER_SELECT": "1"]))
-            poolSelectCluster = try cluster.function("decode_pool_select_cluster")
-            clusterSelectError = nil
-        } catch {
-            poolSelectCluster = nil
-            clusterSelectError = "\(error)"
-        }
         fill = try topk.function("fill_random16")
     }
 
@@ -141,8 +128,6 @@ public final class DecodeKernels {
     /// GQA-pooled probabilities `pooled [B, G, pooledStride]` from `logits [B, G, logitStride, H/G]`
     /// and `lse [B, H]`, and their top `k`
     /// positions per (sequence, KV head), ascending, into `idx [B, G, idxStride]` int32.
-    /// Fewer rows than multiprocessors (N >= 2048): one launch, an 8-block cluster per row;
-    /// otherwise a grid-wide pooling kernel and one 1024-thread block per row.
     public func select(batch: Int, length: Int, logits: UInt64, logitStride: Int, lse: UInt64,
                        pooled: UInt64, pooledStride: Int, idx: UInt64, idxStride: Int, k: Int,
                        stream: CUDAStream) throws(CUDAError) {
@@ -151,13 +136,6 @@ public final class DecodeKernels {
             throw .badArgument("score rows need strides >= N and a multiple of 4 (\(logitStride), \(pooledStride))")
         }
         let rows = batch * kvHeads
-        // Few rows: one launch of 8-block clusters per row (one block per row leaves most of the GPU idle).
-        if let fn = poolSelectCluster, rows < device.multiprocessors, length >= 2048 {
-            try fn.launch(grid: (8, kvHeads, batch), block: 1024, stream: stream,
-                          [.pointer(logits), .int64(Int64(logitStride)), .pointer(lse), .pointer(pooled), .int64(Int64(pooledStride)),
-                           .pointer(idx), .int64(Int64(idxStride)), .int32(Int32(length)), .int32(Int32(k))])
-            return
-        }
         // The histogram rows start zeroed once; decode_select zeroes each row again after reading it.
         if (histogram?.byteCount ?? 0) < rows * 2048 * 4 {
             histogram = nil
