@@ -8,6 +8,8 @@ public enum KernelSource: String, CaseIterable, Sendable {
     case decodeTopK = "decode_topk.cu"
     /// Dense causal prefill on tensor cores (FlashAttention-2 style), with log-sum-exp.
     case prefillAttention = "prefill_attention.cu"
+    /// Kascade prefill anchor: per-row log-sum-exp, tile-pooled scores, per-tile top-k.
+    case prefillAnchor = "prefill_anchor.cu"
 
     /// Source text.
     public var text: String {
@@ -16,6 +18,7 @@ public enum KernelSource: String, CaseIterable, Sendable {
         case .decodeAttentionMMA: return String(decoding: PackageResources.decode_attention_mma_cu, as: UTF8.self)
         case .decodeTopK: return String(decoding: PackageResources.decode_topk_cu, as: UTF8.self)
         case .prefillAttention: return String(decoding: PackageResources.prefill_attention_cu, as: UTF8.self)
+        case .prefillAnchor: return String(decoding: PackageResources.prefill_anchor_cu, as: UTF8.self)
         }
     }
 }

@@ -69,7 +69,7 @@ public final class QuestAttention: AttentionPolicy {
         if T > 1 || layer < denseLayers {
             _ = DenseAttention.compute(queries: queries, queryCount: T, kv: kv, output: output, causal: true,
                                        workspace: denseWorkspace, workers: ProcessInfoCores.count)
-            let dense = QuestAttention.denseKeys(queryHeads: H, queryCount: T, length: N)
+            let dense = DenseAttention.causalKeys(queryCount: T, kv: kv)
             stats.record(keys: dense, dense: dense)
             return
         }
@@ -176,10 +176,5 @@ public final class QuestAttention: AttentionPolicy {
             }
         }
         return count
-    }
-
-    /// Keys dense causal attention reads for `T` queries over `N` keys in `H` heads.
-    static func denseKeys(queryHeads: Int, queryCount t: Int, length n: Int) -> Double {
-        Double(queryHeads) * (Double(t) * Double(n) - Double(t) * Double(t - 1) / 2)
     }
 }

@@ -70,6 +70,6 @@ public final class StreamingLLMAttention: AttentionPolicy {
         }
         var read = 0
         for w in 0..<workers { read += counts[w] }
-        stats.record(keys: Double(read), dense: QuestAttention.denseKeys(queryHeads: H, queryCount: T, length: N))
+        stats.record(keys: Double(read), dense: DenseAttention.causalKeys(queryCount: T, kv: kv))
     }
 }

@@ -100,7 +100,7 @@ public final class TwilightAttention: AttentionPolicy {
         if T > 1 || layer < denseLayers {
             _ = DenseAttention.compute(queries: queries, queryCount: T, kv: kv, output: output, causal: true,
                                        workspace: denseWorkspace, workers: ProcessInfoCores.count)
-            let dense = QuestAttention.denseKeys(queryHeads: H, queryCount: T, length: N)
+            let dense = DenseAttention.causalKeys(queryCount: T, kv: kv)
             stats.record(keys: dense, dense: dense)
             return
         }

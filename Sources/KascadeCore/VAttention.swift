@@ -123,7 +123,7 @@ public final class VAttention: AttentionPolicy {
         if T > 1 {
             _ = DenseAttention.compute(queries: queries, queryCount: T, kv: kv, output: output, causal: true,
                                        workspace: denseWorkspace, workers: ProcessInfoCores.count)
-            let dense = QuestAttention.denseKeys(queryHeads: H, queryCount: T, length: N)
+            let dense = DenseAttention.causalKeys(queryCount: T, kv: kv)
             stats.record(keys: dense, dense: dense)
             return
         }

@@ -44,11 +44,13 @@ public enum MarkdownReport {
         }
 
         out += "\n## Keys read per decode step (per layer and query head, mean over items)\n\n"
-        out += "| method | " + lengths.filter { $0 != 0 }.map(lengthLabel).joined(separator: " | ") + " |\n"
-        out += "|---|" + lengths.filter { $0 != 0 }.map { _ in "---:" }.joined(separator: "|") + "|\n"
+        var cellLengths: [Int] = []  // generated lengths, and 0 for a --tasks-file's items
+        for c in r.cells where !cellLengths.contains(c.contextLength) { cellLengths.append(c.contextLength) }
+        out += "| method | " + cellLengths.map(lengthLabel).joined(separator: " | ") + " |\n"
+        out += "|---|" + cellLengths.map { _ in "---:" }.joined(separator: "|") + "|\n"
         for m in methods {
             var row = "| \(m) |"
-            for length in lengths where length != 0 {
+            for length in cellLengths {
                 let cs = r.cells.filter { $0.method == m && $0.contextLength == length && $0.items > 0 }
                 let n = cs.reduce(0) { $0 + $1.items }
                 guard n > 0 else { row += " – |"; continue }

@@ -77,37 +77,32 @@ struct MethodOptions: ParsableArguments {
     }
 }
 
-/// The one place where a method name becomes an attention policy for a model of `layers` layers.
-func makeAttentionPolicy(_ options: MethodOptions, layers: Int, geometry: AttentionGeometry, modelID: String? = nil) throws -> AttentionPolicy {
+/// The core method that `options` name, for a model of `layers` layers; `KascadeCore.AttentionMethod`
+/// validates the parameters and builds the policy.
+func attentionMethod(_ options: MethodOptions, layers: Int, geometry: AttentionGeometry, modelID: String? = nil) throws -> AttentionMethod {
     switch options.method {
     case "dense":
-        return DenseAttention()
+        return .dense
     case "kascade":
-        return KascadeAttention(schedule: try options.resolvedSchedule(layers: layers, geometry: geometry, modelID: modelID), variant: options.variant)
+        return .kascade(try options.resolvedSchedule(layers: layers, geometry: geometry, modelID: modelID), options.variant)
     case "quest":
-        return QuestAttention(budget: try options.resolvedBudget())
+        return .quest(try options.resolvedBudget())
     case "twilight":
-        guard options.baseFraction > 0, options.baseFraction <= 1 else {
-            throw MethodOptions.Failure("--base-fraction \(options.baseFraction) is outside (0, 1]")
-        }
-        guard options.topP > 0, options.topP <= 1 else {
-            throw MethodOptions.Failure("--twilight-p \(options.topP) is outside (0, 1]")
-        }
-        return TwilightAttention(budget: try options.resolvedBudget(), baseFraction: options.baseFraction, topP: Float(options.topP))
+        return .twilight(try options.resolvedBudget(), baseFraction: options.baseFraction, topP: options.topP)
     case "vattention":
-        guard options.epsilon > 0, options.epsilon < 1 else { throw MethodOptions.Failure("--epsilon \(options.epsilon) is outside (0, 1)") }
-        guard options.delta > 0, options.delta < 1 else { throw MethodOptions.Failure("--delta \(options.delta) is outside (0, 1)") }
-        let predictor: VAttentionPredictor
-        switch options.predictor {
-        case "topK": predictor = .topK
-        case "questPages": predictor = .questPages
-        default: throw MethodOptions.Failure("--predictor '\(options.predictor)' is not topK or questPages")
+        guard let predictor = VAttentionPredictor(rawValue: options.predictor) else {
+            throw MethodOptions.Failure("--predictor '\(options.predictor)' is not topK or questPages")
         }
-        return VAttention(budget: try options.resolvedBudget(), epsilon: options.epsilon, delta: options.delta,
-                          predictor: predictor, seed: options.seed)
+        return .vattention(try options.resolvedBudget(), epsilon: options.epsilon, delta: options.delta,
+                           predictor: predictor, seed: options.seed)
     case "streaming":
-        return StreamingLLMAttention(budget: try options.resolvedBudget())
+        return .streaming(try options.resolvedBudget())
     default:
         throw MethodOptions.Failure("unknown method '\(options.method)' (dense, kascade, anchor, reuse, quest, twilight, vattention, streaming)")
     }
+}
+
+/// A fresh attention policy for the method `options` name (see ``attentionMethod(_:layers:geometry:modelID:)``).
+func makeAttentionPolicy(_ options: MethodOptions, layers: Int, geometry: AttentionGeometry, modelID: String? = nil) throws -> AttentionPolicy {
+    try attentionMethod(options, layers: layers, geometry: geometry, modelID: modelID).makePolicy()
 }

@@ -52,6 +52,27 @@ struct EvalRunnerTests {
         #expect(lines.count == TaskKind.generated.count * 2 + 2 * 2)
     }
 
+    @Test("items from a file are reported under a custom context, keys read included")
+    func customItems() throws {
+        let methods = [try MethodSpec(.dense, budget: 1), try MethodSpec(.quest, budget: 0.1)]
+        let plan = Self.plan(methods: methods)
+        let path = Self.tempPath("custom")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let items = try ItemsFile.parse("""
+            {"context": "The sky is blue.", "question": "What colour is the sky?", "answer": "blue"}
+            {"context": "Seven is a number.", "question": "Which number?", "answer": "seven"}
+            """)
+        let report = try EvalRunner(backend: FakeEvalBackend(), plan: plan, items: items,
+                                    log: try ResultsLog(path: path, resume: false), showProgress: false, warn: { _ in }).run()
+        let md = MarkdownReport.render(report)
+        let keys = md.components(separatedBy: "## Keys read")[1]
+        #expect(keys.contains("| method | custom |"))
+        for m in ["dense", "quest@0.10"] {
+            #expect(keys.contains("| \(m) | ") && keys.contains(" of "), "row \(m)")
+        }
+        #expect(!keys.contains("| dense |\n"))
+    }
+
     @Test("dense is asked first and decode-only methods right after it, per item")
     func order() throws {
         let methods = try MethodSpec.parse(methods: "streaming,kascade,quest,dense,twilight", budgets: [0.1])

@@ -19,6 +19,8 @@ struct MethodPoliciesTests {
             case .kascadeUniform:
                 #expect(k.schedule.anchors == [0, 4, 8])
                 #expect(k.schedule.headMaps.allSatisfy { $0 == [0, 1] })
+            case .kascadeExact:
+                #expect(k.schedule.anchors == Array(0..<10))
             case .kascadePooled: #expect(k.variant == .pooled && k.schedule.anchors == [0, 3, 7])
             case .kascadeNoRemap: #expect(k.variant == .noRemap)
             default: #expect(k.variant == .headAware && k.schedule.headMaps[4] == [1, 1])
