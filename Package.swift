@@ -35,6 +35,8 @@ let package = Package(
                 .embedInCode("kernels/decode_topk.cu"),
                 .embedInCode("kernels/prefill_attention.cu"),
                 .embedInCode("kernels/prefill_wgmma.cu"),
+                .embedInCode("kernels/decode_peers.cu"),
+                .embedInCode("kernels/prefill_anchor.cu"),
             ]
         ),
         .target(name: "KascadeEval", dependencies: ["KascadeModel", "KascadeCore"], swiftSettings: cpuSettings),

@@ -1,9 +1,10 @@
 /// One compiled build of the split-KV attention kernels (dense, dense with scores, scores only,
-/// sparse over index lists, combine) for one variant, with its launch planning.
+/// sparse over index lists) for one variant, with its launch planning. The combine step is one
+/// kernel for every build (`DecodeKernels.combineLaunch`).
 final class AttentionKernelSet {
     /// Threads per block of the split kernels.
     static let threads = 128
-    /// Splits the combine kernel accepts (its `MAX_SPLITS`).
+    /// Splits the combine kernel accepts (its `MAX_SPLITS` in decode_topk.cu).
     static let maxSplits = 1024
 
     let variant: DecodeVariant
@@ -15,7 +16,6 @@ final class AttentionKernelSet {
     let denseLogitsSplit: KernelFunction
     let scoresSplit: KernelFunction
     let sparseSplit: KernelFunction
-    let combine: KernelFunction
     private var slotsCache: [String: Int] = [:]
 
     /// Compiles (or loads from the disk cache) `variant` for the element type, head dim and group.
@@ -38,7 +38,6 @@ final class AttentionKernelSet {
         denseLogitsSplit = try module.function("decode_dense_logits_split")
         scoresSplit = try module.function("decode_scores_split")
         sparseSplit = try module.function("decode_sparse_split")
-        combine = try module.function("decode_combine")
     }
 
     /// Dynamic shared memory of the split kernels, bytes.

@@ -20,19 +20,30 @@ public final class CUDAAttention: AttentionPolicy {
         case dense
         /// Kascade with a schedule, head-aware or no-remap.
         case kascade(KascadeSchedule, KascadeVariant)
+        /// Quest (SPEC 2.3) at `budget`: pages of 16, the first two layers and prefill dense.
+        case quest(Budget)
+        /// Twilight (SPEC 2.4): Quest candidates at `baseFraction` of the context (floor `budget.kMin`),
+        /// pruned to mass `topP`; the first two layers and prefill dense.
+        case twilight(Budget, baseFraction: Double, topP: Float)
+        /// vAttention (SPEC 2.5) with the exact top-k predictor at `budget`; prefill dense. The config's
+        /// layer is replaced by the layer attended.
+        case vattention(Budget, VAttentionGPUConfig)
     }
 
     public let name: String
-    public private(set) var stats = AttentionStats()
+    public internal(set) var stats = AttentionStats()
     /// Element type the tensors are rounded to on the GPU.
     public let dtype: KVDType
     /// The device.
     public let device: CUDADevice
 
-    private let method: Method
-    private let compiler: KernelCompiler
-    private let stream: CUDAStream
+    let method: Method
+    let compiler: KernelCompiler
+    let stream: CUDAStream
     private var kernels: [String: DecodeKernels] = [:]
+    var peerKernels: [String: PeerDecodeKernels] = [:]
+    /// Per query head: Twilight's kept keys or vAttention's sample size `b` in the last sparse step.
+    public internal(set) var lastSelectionSizes: [Int] = []
     private var buffers: [String: DeviceBuffer] = [:]
     /// `(N, anchor layer, k)` of the indices kept on the device.
     private var selectionKey: (length: Int, layer: Int, k: Int)?
@@ -50,6 +61,9 @@ public final class CUDAAttention: AttentionPolicy {
         switch method {
         case .dense: name = "dense"
         case .kascade: name = "kascade"
+        case .quest: name = "quest"
+        case .twilight: name = "twilight"
+        case .vattention: name = "vattention"
         }
     }
 
@@ -58,7 +72,7 @@ public final class CUDAAttention: AttentionPolicy {
         selectionKey = nil
     }
 
-    private func buffer(_ key: String, bytes: Int) throws(CUDAError) -> DeviceBuffer {
+    func buffer(_ key: String, bytes: Int) throws(CUDAError) -> DeviceBuffer {
         if let b = buffers[key], b.byteCount >= bytes { return b }
         let b = try device.allocate(bytes)
         buffers[key] = b
@@ -96,6 +110,16 @@ public final class CUDAAttention: AttentionPolicy {
         let dense = DenseAttention.causalKeys(queryCount: T, kv: kv)
 
         switch method {
+        case .quest, .twilight, .vattention:
+            let p = DecodeInputs(q: qb.address, k: kb.address, v: vb.address, batch: 1, length: N)
+            if try !attendPeer(layer: layer, queryCount: T, inputs: p, geometry: geo, out: ob.address) {
+                for t in 0..<T {
+                    let pt = DecodeInputs(q: qb.address(offset: t * H * d * 2), k: kb.address, v: vb.address,
+                                          batch: 1, length: N - T + t + 1, capacity: N)
+                    try kern.dense(pt, out: ob.address(offset: t * H * d * 4), stream: stream)
+                }
+                stats.record(keys: dense, dense: dense)
+            }
         case .dense:
             for t in 0..<T {
                 let p = DecodeInputs(q: qb.address(offset: t * H * d * 2), k: kb.address, v: vb.address,

@@ -24,6 +24,7 @@ public final class DecodeKernels {
     let topk: CUDAModule
     let pool: KernelFunction
     let selectTopK: KernelFunction
+    let combine: KernelFunction
     let fill: KernelFunction
     private var partO: DeviceBuffer?
     private var partML: DeviceBuffer?
@@ -50,6 +51,7 @@ public final class DecodeKernels {
         topk = try CUDAModule(device: device, cubin: try compiler.cubin(.decodeTopK, defines: ["GROUP": "\(group)"]))
         pool = try topk.function("decode_pool")
         selectTopK = try topk.function("decode_select")
+        combine = try topk.function("decode_combine")
         fill = try topk.function("fill_random16")
     }
 
@@ -80,11 +82,14 @@ public final class DecodeKernels {
         (.int64(Int64(kvHeads * p.capacity * headDim)), .int64(Int64(p.capacity * headDim)))
     }
 
-    private func combineLaunch(batch: Int, splits: Int, ws: (o: UInt64, ml: UInt64), withO: Bool,
-                               out: UInt64?, lse: UInt64?, stream: CUDAStream) throws(CUDAError) {
-        try main.combine.launch(grid: (queryHeads, batch, 1), block: min(headDim, 128), stream: stream,
+    /// Merges `splits` partial results per (sequence, query head): `ws.o` `[B, H, splits, d]` fp32
+    /// (read only when `withO`) and `ws.ml` `[B, H, splits]` (max, sum of exp) into `out [B, H, d]`
+    /// fp32 and `lse [B, H]`, each optional.
+    func combineLaunch(batch: Int, splits: Int, ws: (o: UInt64, ml: UInt64), withO: Bool,
+                       out: UInt64?, lse: UInt64?, stream: CUDAStream) throws(CUDAError) {
+        try combine.launch(grid: (queryHeads, batch, 1), block: 128, stream: stream,
                            [withO ? .pointer(ws.o) : .null, .pointer(ws.ml), .int32(Int32(splits)),
-                            out.map { .pointer($0) } ?? .null, lse.map { .pointer($0) } ?? .null])
+                            out.map { .pointer($0) } ?? .null, lse.map { .pointer($0) } ?? .null, .int32(Int32(headDim))])
     }
 
     /// Dense decode: `out [B, H, d]` fp32; `lse [B, H]` (optional) the log-sum-exp of the scaled scores;
@@ -131,13 +136,21 @@ public final class DecodeKernels {
             throw .badArgument("score rows need strides >= N and a multiple of 4 (\(logitStride), \(pooledStride))")
         }
         let rows = batch * kvHeads
-        if (histogram?.byteCount ?? 0) < rows * 2048 * 4 { histogram = try device.allocate(rows * 2048 * 4) }
+        // The histogram rows start zeroed once; decode_select zeroes each row again after reading it.
+        if (histogram?.byteCount ?? 0) < rows * 2048 * 4 {
+            histogram = nil
+            let h = try device.allocate(rows * 2048 * 4)
+            try stream.memset(h.address, value: 0, bytes: rows * 2048 * 4)
+            histogram = h
+        }
         let hist = histogram!.address
-        try stream.memset(hist, value: 0, bytes: rows * 2048 * 4)
-        let span = 256 * 4 * 8
+        // Spans of 1024 x iters keys: about four blocks per multiprocessor over the grid, at most 8 x 1024 keys each.
+        let perRow = max(1, (4 * device.multiprocessors + rows - 1) / rows)
+        let iters = min(8, max(1, (length + 1024 * perRow - 1) / (1024 * perRow)))
+        let span = 1024 * iters
         try pool.launch(grid: ((length + span - 1) / span, kvHeads, batch), block: 256, stream: stream,
                         [.pointer(logits), .int64(Int64(logitStride)), .pointer(lse), .pointer(pooled), .int64(Int64(pooledStride)),
-                         .pointer(hist), .int32(Int32(length))])
+                         .pointer(hist), .int32(Int32(length)), .int32(Int32(iters))])
         try selectTopK.launch(grid: (kvHeads, batch, 1), block: 1024, stream: stream,
                               [.pointer(pooled), .int64(Int64(pooledStride)), .pointer(hist), .pointer(idx), .int64(Int64(idxStride)),
                                .int32(Int32(length)), .int32(Int32(k))])

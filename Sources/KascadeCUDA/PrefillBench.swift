@@ -1,19 +1,29 @@
-/// Times the dense causal prefill kernel (T = N, with log-sum-exp) at the paper's shapes on
-/// generated inputs, with CUDA events around each run (median after warm-up).
+import KascadeCore
+
+/// Times GPU prefill at the paper's shapes on generated inputs (batch 1, T = N), with CUDA events
+/// around each run (median after warm-up): the dense causal kernel (with log-sum-exp) and Kascade
+/// prefill (Deshmukh et al., arXiv 2512.16391): each anchor step, a reuse layer over the anchor's own
+/// selection, and the measured model-level time `(T_layer0 + 4 T_anchor + 27 T_reuse) / 32`.
 public enum PrefillBench {
-    /// Runs over `lengths` x block-shape `variants`; `progress` gets one line per shape.
+    /// Runs over `lengths` x block-shape `variants`; `progress` gets one line per step.
     public static func run(device: CUDADevice, compiler: KernelCompiler, lengths: [Int], batch: Int = 1,
-                           variants: [(warps: Int, mTiles: Int, keys: Int)] = [(4, 1, 64), (4, 2, 32), (4, 2, 64), (8, 2, 32)],
+                           variants: [(warps: Int, mTiles: Int, keys: Int)] = [(4, 2, 64)],
                            queryHeads: Int = 32, kvHeads: Int = 8, headDim: Int = 128, dtype: KVDType = .bf16,
-                           fraction: Double = 0.1, progress: (String) -> Void) throws -> PrefillBenchReport {
+                           fraction: Double = 0.1, kMin: Int = 128, scoreLimitBytes: Int = PrefillAnchorPlan.defaultScoreLimit,
+                           progress: (String) -> Void) throws -> PrefillBenchReport {
         let fill = try DecodeKernels(device: device, compiler: compiler, dtype: dtype, headDim: headDim,
                                      queryHeads: queryHeads, kvHeads: kvHeads)
         let kernels = try variants.map { v throws -> PrefillKernels in
             try PrefillKernels(device: device, compiler: compiler, dtype: dtype, headDim: headDim,
                                queryHeads: queryHeads, kvHeads: kvHeads, warps: v.warps, mTiles: v.mTiles, tileKeys: v.keys)
         }
+        let anchor = try PrefillAnchorKernels(device: device, compiler: compiler, dtype: dtype, headDim: headDim,
+                                              queryHeads: queryHeads, kvHeads: kvHeads)
+        let reuse = try PrefillReuseKernels(device: device, compiler: compiler, dtype: dtype, headDim: headDim,
+                                            queryHeads: queryHeads, kvHeads: kvHeads)
         let stream = try CUDAStream(device: device)
         let H = queryHeads, G = kvHeads, d = headDim, B = batch
+        let budget = try Budget(fraction: fraction, kMin: kMin)
         let maxN = lengths.max() ?? 1
         let qCount = B * H * maxN * d, kvCount = B * G * maxN * d
         let qBuf = try device.allocate(qCount * 2), kBuf = try device.allocate(kvCount * 2), vBuf = try device.allocate(kvCount * 2)
@@ -21,11 +31,21 @@ public enum PrefillBench {
         try fill.fillRandom(qBuf.address, count: qCount, seed: 11, amp: 2.5, stream: stream)
         try fill.fillRandom(kBuf.address, count: kvCount, seed: 12, amp: 1, stream: stream)
         try fill.fillRandom(vBuf.address, count: kvCount, seed: 13, amp: 1, stream: stream)
+        let map = try device.allocate(G * 4)
+        try map.upload((0..<G).map { Int32(($0 * 3 + 1) % G) })
         try stream.synchronize()
+        progress("anchor kernels: scores \(anchor.scoreRegisters) registers, \(anchor.scoresSharedBytes) B shared")
+
         var shapes: [PrefillBenchShape] = []
+        var anchors: [PrefillAnchorShape] = []
         for N in lengths {
+            let long = N >= 65536
+            func time(_ body: (Int) throws -> Void) throws -> (median: Double, min: Double, runs: Int) {
+                try DecodeBench.time(stream: stream, device: device, warmup: long ? 1 : 2, runs: long ? 3 : 0, body)
+            }
+            var best = (ms: Double.infinity, kern: kernels[0])
             for kern in kernels {
-                let t = try DecodeBench.time(stream: stream, device: device, warmup: 2, runs: 0) { _ in
+                let t = try time { _ in
                     try kern.causal(q: qBuf.address, k: kBuf.address, v: vBuf.address, batch: B, queryCount: N, length: N,
                                     out: out.address, lse: lse.address, stream: stream)
                 }
@@ -33,44 +53,66 @@ public enum PrefillBench {
                 let tf = f / (t.median * 1e-3) / 1e12
                 shapes.append(PrefillBenchShape(batch: B, length: N, variant: kern.variant, medianMs: t.median, minMs: t.min,
                                                 runs: t.runs, flops: f, tflops: tf))
+                if t.median < best.ms { best = (t.median, kern) }
                 progress("prefill B=\(B) N=\(N) \(kern.variant): \(format3(t.median)) ms (\(format2(tf)) TFLOP/s, \(kern.causalFn.registers) regs)")
             }
-        }
-        // Kascade reuse: per 32-query tile and KV head, fraction of the tile's context, spread evenly.
-        let reuse = try PrefillReuseKernels(device: device, compiler: compiler, dtype: dtype, headDim: headDim,
-                                            queryHeads: queryHeads, kvHeads: kvHeads)
-        let map = try device.allocate(G * 4)
-        try map.upload((0..<G).map { Int32(($0 * 3 + 1) % G) })
-        var reuseShapes: [PrefillReuseShape] = []
-        for N in lengths {
-            let rows = PrefillReuseKernels.rows(queryCount: N, length: N)
-            let cap = max(1, Int(fraction * Double(N)))
-            var idxHost = [Int32](repeating: -1, count: G * rows * cap), counts = [Int32](repeating: 0, count: G * rows)
-            var selected = 0
-            for g in 0..<G {
-                for r in 0..<rows {
-                    let t0 = r * PrefillReuseKernels.tile
-                    let want = min(t0, min(cap, Int(fraction * Double(t0 + PrefillReuseKernels.tile))))
-                    counts[g * rows + r] = Int32(want)
-                    selected += want
-                    for i in 0..<want { idxHost[(g * rows + r) * cap + i] = Int32((i * t0) / want + (g + r) % max(1, t0 / want)) }
-                }
+
+            // Kascade: the selection's buffers for this length, the dense log-sum-exp in `lse`.
+            let plan = try PrefillAnchorPlan(batch: B, kvHeads: G, queryCount: N, length: N, budget: budget,
+                                             scoreLimitBytes: scoreLimitBytes)
+            let cap = max(plan.capacity, 1)
+            let scores = try device.allocate(plan.scoreBytes)
+            let idx = try device.allocate(B * G * plan.rows * cap * 4), counts = try device.allocate(B * G * plan.rows * 4)
+            try best.kern.causal(q: qBuf.address, k: kBuf.address, v: vBuf.address, batch: B, queryCount: N, length: N,
+                                 out: out.address, lse: lse.address, stream: stream)
+            var ms: [String: Double] = ["dense": best.ms]
+            func record(_ name: String, _ body: () throws -> Void) throws {
+                ms[name] = try time { _ in try body() }.median
             }
-            let idx = try device.allocate(idxHost.count * 4), cnt = try device.allocate(counts.count * 4)
-            try idx.upload(idxHost); try cnt.upload(counts)
-            let t = try DecodeBench.time(stream: stream, device: device, warmup: 3, runs: 0) { _ in
+            try record("scores") {
+                for c in plan.chunks { try anchor.scores(q: qBuf.address, k: kBuf.address, lse: lse.address, plan: plan, chunk: c,
+                                                         scores: scores.address, stream: stream) }
+            }
+            try record("select") {
+                for c in plan.chunks { try anchor.rank(plan: plan, chunk: c, scores: scores.address, idx: idx.address,
+                                                       counts: counts.address, stream: stream) }
+            }
+            try record("selection") {
+                try anchor.select(q: qBuf.address, k: kBuf.address, lse: lse.address, plan: plan, scores: scores.address,
+                                  idx: idx.address, counts: counts.address, stream: stream)
+            }
+            try record("sparse") {
                 try reuse.reuse(q: qBuf.address, k: kBuf.address, v: vBuf.address, batch: B, queryCount: N, length: N,
-                                idx: idx.address, counts: cnt.address, idxHeads: G, cap: cap, headMap: map.address,
+                                idx: idx.address, counts: counts.address, idxHeads: G, cap: cap, headMap: nil,
                                 out: out.address, stream: stream)
             }
-            let dense = shapes.filter { $0.length == N }.map { $0.medianMs }.min() ?? .nan
-            let model = (5 * dense + 27 * t.median) / 32
-            reuseShapes.append(PrefillReuseShape(length: N, fraction: fraction, selectedKeys: selected, medianMs: t.median, minMs: t.min,
-                                                 denseMs: dense, modelLevelEstimateMs: model))
-            progress("prefill reuse B=\(B) N=\(N) at \(format2(fraction)): \(format3(t.median)) ms; dense \(format3(dense)) ms; " +
-                     "model-level estimate (5 dense + 27 reuse)/32 = \(format3(model)) ms")
+            try record("reuse") {
+                try reuse.reuse(q: qBuf.address, k: kBuf.address, v: vBuf.address, batch: B, queryCount: N, length: N,
+                                idx: idx.address, counts: counts.address, idxHeads: G, cap: cap, headMap: map.address,
+                                out: out.address, stream: stream)
+            }
+            try record("lse") {
+                try anchor.lse(q: qBuf.address, k: kBuf.address, batch: B, queryCount: N, length: N, lse: lse.address, stream: stream)
+            }
+            let m = { (n: String) in ms[n]! }
+            let layer0 = m("dense") + m("scores") + m("select")
+            let anchorMs = m("dense") + m("scores") + m("select") + m("sparse")
+            let anchorLse = m("lse") + m("scores") + m("select") + m("sparse")
+            let model = (layer0 + 4 * anchorMs + 27 * m("reuse")) / 32
+            let modelLse = (layer0 + 4 * anchorLse + 27 * m("reuse")) / 32
+            let scratch = plan.scoreBytes + B * H * N * 4
+            anchors.append(PrefillAnchorShape(length: N, fraction: fraction, kMin: kMin, capacity: plan.capacity,
+                                              selectedKeys: plan.selectedKeys, chunks: plan.chunks.count, ms: ms,
+                                              layer0Ms: layer0, anchorMs: anchorMs, anchorLsePassMs: anchorLse,
+                                              modelLevelMs: model, modelLevelLsePassMs: modelLse,
+                                              scratchBytes: scratch, selectionBytes: plan.selectionBytes))
+            progress("kascade prefill N=\(N) at \(format2(fraction)): dense \(format3(m("dense"))), lse \(format3(m("lse"))), " +
+                     "scores \(format3(m("scores"))), select \(format3(m("select"))) (together \(format3(m("selection")))), " +
+                     "sparse \(format3(m("sparse"))), reuse \(format3(m("reuse"))) ms; anchor \(format3(anchorMs)) / " +
+                     "\(format3(anchorLse)) (lse pass); model-level \(format3(model)) / \(format3(modelLse)) ms; " +
+                     "scratch \(scratch) B in \(plan.chunks.count) chunks, selection \(plan.selectionBytes) B")
         }
         return PrefillBenchReport(device: device.name, queryHeads: H, kvHeads: G, headDim: d, dtype: dtype, shapes: shapes,
-                                  reuse: reuseShapes)
+                                  anchor: anchors)
     }
 }

@@ -12,6 +12,9 @@ public enum MethodKind: String, Codable, CaseIterable, Sendable {
     case vattention
     /// StreamingLLM sinks plus a recent window.
     case streaming
+    /// Kascade in decode only, after the shared dense prefill: on the same footing as Quest, Twilight
+    /// and vAttention, which leave prefill dense.
+    case kascadeDecode = "kascade-decode"
     /// Ablation: Kascade with one index set shared by all heads of a layer.
     case kascadePooled = "kascade-pooled"
     /// Ablation: Kascade with the identity head map.
@@ -24,10 +27,10 @@ public enum MethodKind: String, Codable, CaseIterable, Sendable {
 
     /// Whether the method only changes decode attention, so its prompt's KV cache equals dense's and
     /// the dense prefill can be shared.
-    public var isDecodeOnly: Bool { self == .quest || self == .twilight || self == .vattention }
+    public var isDecodeOnly: Bool { self == .quest || self == .twilight || self == .vattention || self == .kascadeDecode }
 
     /// The default comparison: dense, Kascade, Quest, Twilight, vAttention, StreamingLLM.
     public static let defaults: [MethodKind] = [.dense, .kascade, .quest, .twilight, .vattention, .streaming]
     /// The ablations of Kascade.
-    public static let ablations: [MethodKind] = [.kascadePooled, .kascadeNoRemap, .kascadeUniform, .kascadeExact]
+    public static let ablations: [MethodKind] = [.kascadeDecode, .kascadePooled, .kascadeNoRemap, .kascadeUniform, .kascadeExact]
 }

@@ -27,7 +27,7 @@ public struct MethodPolicies {
         case .twilight: return .twilight(budget)
         case .vattention: return .vattention(budget)
         case .streaming: return .streaming(budget)
-        case .kascade, .kascadePooled, .kascadeNoRemap:
+        case .kascade, .kascadeDecode, .kascadePooled, .kascadeNoRemap:
             guard var s = schedule else { throw EvalError.backend("method \(spec.kind.rawValue) needs a Kascade schedule (--schedule FILE)") }
             s.fraction = spec.budget
             s.kMin = kMin

@@ -38,8 +38,8 @@ struct AttendCommand: ParsableCommand {
     @OptionGroup var methodOptions: MethodOptions
 
     func run() throws {
-        if device == .cuda, methodOptions.method != "dense" {
-            throw MethodOptions.Failure("--device cuda runs --method dense in `kascade attend`; the GPU's Kascade kernels are checked by `kascade check --device cuda`")
+        if device == .cuda, !["dense", "quest", "twilight", "vattention"].contains(methodOptions.method) {
+            throw MethodOptions.Failure("--device cuda runs --method dense, quest, twilight or vattention in `kascade attend`; the GPU's Kascade kernels are checked by `kascade check --device cuda`")
         }
         let budget = try methodOptions.resolvedBudget()
         guard tile > 0 else { throw MethodOptions.Failure("--tile must be positive, got \(tile)") }
@@ -51,8 +51,9 @@ struct AttendCommand: ParsableCommand {
         var selected: HostTensor<Int32>? = nil
         if device == .cuda {
             let policy: CUDAAttention
-            do { policy = try CUDAAttention(method: .dense, dtype: dtype) } catch { throw MethodOptions.Failure("\(error)") }
-            output = try SingleLayerAttention.run(policy: policy, layer: 0, q: qt, k: kt, v: vt, causal: causal)
+            do { policy = try CUDAAttention(method: try cudaMethod(budget), dtype: dtype) } catch let e as CUDAError { throw MethodOptions.Failure("\(e)") }
+            output = try SingleLayerAttention.run(policy: policy, layer: method == "dense" ? 0 : MethodOptions.attendLayer,
+                                                  q: qt, k: kt, v: vt, causal: causal)
         } else if let m = SingleLayerAttention.Method(rawValue: method) {
             let idx = try indices.map { path -> HostTensor<Int32> in
                 do { return try NPY.readInt32(path: path) } catch { throw MethodOptions.Failure("\(path): \(error)") }
@@ -69,6 +70,24 @@ struct AttendCommand: ParsableCommand {
         if json {
             let idxShape = selected.map { "\($0.shape)" } ?? "null"
             print("{\"method\": \"\(method)\", \"causal\": \(causal), \"output\": \"\(out)\", \"outputShape\": \(output.shape), \"indicesShape\": \(idxShape)}")
+        }
+    }
+
+    /// The GPU policy's method for `--method` (dense, quest, twilight, vattention) and its options.
+    func cudaMethod(_ budget: Budget) throws -> CUDAAttention.Method {
+        let o = methodOptions
+        switch o.method {
+        case "quest": return .quest(budget)
+        case "twilight":
+            guard o.baseFraction > 0, o.baseFraction <= 1, o.topP > 0, o.topP <= 1 else {
+                throw MethodOptions.Failure("--base-fraction and --twilight-p must be in (0, 1]")
+            }
+            return .twilight(budget, baseFraction: o.baseFraction, topP: Float(o.topP))
+        case "vattention":
+            guard o.epsilon > 0, o.epsilon < 1, o.delta > 0, o.delta < 1 else { throw MethodOptions.Failure("--epsilon and --delta must be in (0, 1)") }
+            guard o.predictor == "topK" else { throw MethodOptions.Failure("--device cuda builds vAttention's topK predictor, not \(o.predictor)") }
+            return .vattention(budget, VAttentionGPUConfig(epsilon: o.epsilon, delta: o.delta, seed: o.seed))
+        default: return .dense
         }
     }
 

@@ -20,6 +20,10 @@ struct CUDABenchCommand: ParsableCommand {
     var prefillLengths: String = "8192,32768,65536"
     @Option(help: "Write the prefill results as JSON to this file.") var prefillJson: String?
     @Flag(help: "Time only the prefill kernel.") var prefillOnly = false
+    @Flag(help: "Time only Quest, Twilight and vAttention decode (with dense in the same run).") var peersOnly = false
+    @Flag(help: "Skip Quest, Twilight and vAttention decode.") var noPeers = false
+    @Option(help: "Write the Quest/Twilight/vAttention results as JSON here (default: beside --json, suffix .peers.json).")
+    var peersJson: String?
 
     func run() throws {
         let bs = batches.split(separator: ",").compactMap { Int($0) }
@@ -40,14 +44,19 @@ struct CUDABenchCommand: ParsableCommand {
             let compiler = try KernelCompiler(architecture: dev.architecture)
             let enc = JSONEncoder()
             enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-            if !prefillOnly {
+            if !prefillOnly && !peersOnly {
                 let report = try DecodeBench.run(device: dev, compiler: compiler, batches: bs, lengths: ns, fraction: fraction,
                                                  variants: vs) {
                     print($0)
                 }
                 if let json { try writeAtomically(json, enc.encode(report)) }
             }
-            let ps = prefillLengths.split(separator: ",").compactMap { Int($0) }
+            if !prefillOnly && !noPeers {
+                let report = try PeerBench.run(device: dev, compiler: compiler, batches: bs, lengths: ns, fraction: fraction) { print($0) }
+                let path = peersJson ?? json.map { ($0.hasSuffix(".json") ? String($0.dropLast(5)) : $0) + ".peers.json" }
+                if let path { try writeAtomically(path, enc.encode(report)) }
+            }
+            let ps = peersOnly ? [] : prefillLengths.split(separator: ",").compactMap { Int($0) }
             if !ps.isEmpty {
                 let report = try PrefillBench.run(device: dev, compiler: compiler, lengths: ps) { print($0) }
                 if let path = prefillJson { try writeAtomically(path, enc.encode(report)) }

@@ -76,10 +76,8 @@ struct CalibrateCommand: ParsableCommand {
 
     func run() throws {
         let log: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
-        let path = try ModelLocator.resolve(explicit: model, log: log)
-        let gguf = try GGUFFile(path: path)
-        let llama = try LlamaModel(gguf: gguf)
-        let tokenizer = try BPETokenizer(gguf: gguf)
+        let loaded = try LoadedModel.open(model, log: log)
+        let llama = loaded.llama, tokenizer = loaded.tokenizer
         let config = llama.config
         guard anchors <= config.layers else { throw CLIFailure("--anchors \(anchors) exceeds the model's \(config.layers) layers") }
 

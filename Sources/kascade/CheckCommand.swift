@@ -18,6 +18,8 @@ struct CheckCommand: ParsableCommand {
     @Option(help: "Seed of the random inputs (default: from the clock).") var seed: UInt64?
     @Option(help: "Write the results as JSON to this file.") var json: String?
     @Flag(help: "Check only the prefill kernel.") var prefillOnly = false
+    @Flag(help: "Check only the Quest, Twilight and vAttention decode kernels.") var peersOnly = false
+    @Flag(help: "Check only the Kascade prefill anchor.") var anchorOnly = false
 
     func validate() throws {
         guard device == "cuda" else { throw ValidationError("check compares GPU kernels with the CPU: --device must be cuda, got \(device)") }
@@ -32,12 +34,20 @@ struct CheckCommand: ParsableCommand {
             print("device: \(dev.name) (\(dev.architecture), \(dev.multiprocessors) SMs), seed \(s)")
             let log = { (line: String) in FileHandle.standardError.write((line + "\n").data(using: .utf8)!) }
             var rows: [DecodeCheckRow] = []
-            if !prefillOnly {
+            if !prefillOnly && !anchorOnly && !peersOnly {
                 rows += try DecodeCheck.run(device: dev, compiler: compiler, cases: DecodeCheck.grid(small: small), seed: s, progress: log)
                 rows += try PolicyCheck.run(device: dev, seed: s, small: small)
             }
-            rows += try PrefillCheck.run(device: dev, compiler: compiler, cases: PrefillCheck.grid(small: small), seed: s, progress: log)
-            rows += try PrefillReuseCheck.run(device: dev, compiler: compiler, cases: PrefillReuseCheck.grid(small: small), seed: s, progress: log)
+            if !prefillOnly && !anchorOnly {
+                rows += try PeerCheck.run(device: dev, compiler: compiler, cases: PeerCheck.grid(small: small), seed: s, progress: log)
+            }
+            if !anchorOnly && !peersOnly {
+                rows += try PrefillCheck.run(device: dev, compiler: compiler, cases: PrefillCheck.grid(small: small), seed: s, progress: log)
+                rows += try PrefillReuseCheck.run(device: dev, compiler: compiler, cases: PrefillReuseCheck.grid(small: small), seed: s, progress: log)
+            }
+            if !peersOnly {
+                rows += try PrefillAnchorCheck.run(device: dev, compiler: compiler, cases: PrefillAnchorCheck.grid(small: small), seed: s, progress: log)
+            }
             print(table(rows))
             if let json {
                 let enc = JSONEncoder()
@@ -70,12 +80,18 @@ struct CheckCommand: ParsableCommand {
             _ = try compiler.cubin(.decodeAttentionMMA, defines: ["KV_BF16": dtype == .bf16 ? "1" : "0", "HEAD_DIM": "\(d)", "GROUP": "\(g)", "PIPE_STAGES": "\(st)"])
         } } } }
         for g in [1, 3, 4, 8] { _ = try compiler.cubin(.decodeTopK, defines: ["GROUP": "\(g)"]) }
+        for dtype in KVDType.allCases { for d in [64, 128] { for g in [1, 3, 4, 8, 16] {
+            _ = try compiler.cubin(.decodePeers, defines: ["KV_BF16": dtype == .bf16 ? "1" : "0", "HEAD_DIM": "\(d)", "GROUP": "\(g)"])
+        } } }
         for dtype in KVDType.allCases { for d in [64, 128] { for (w, m, n) in [(4, 1, 64), (8, 1, 64), (4, 2, 32), (4, 2, 64), (8, 2, 32)] {
             _ = try compiler.cubin(.prefillAttention, defines: ["KV_BF16": dtype == .bf16 ? "1" : "0", "HEAD_DIM": "\(d)", "WARPS": "\(w)",
                                                                 "MTILES": "\(m)", "TILE_KEYS": "\(n)"])
         } } }
         if arch == "sm_90a" { for dtype in KVDType.allCases { for (d, st) in [(64, 3), (128, 2)] {
             _ = try compiler.cubin(.prefillWgmma, defines: ["KV_BF16": dtype == .bf16 ? "1" : "0", "HEAD_DIM": "\(d)", "TILE_N": "128", "STAGES": "\(st)"])
+        } } }
+        for dtype in KVDType.allCases { for d in [64, 128] { for g in [1, 2, 3, 4, 8] {
+            _ = try compiler.cubin(.prefillAnchor, defines: ["KV_BF16": dtype == .bf16 ? "1" : "0", "HEAD_DIM": "\(d)", "GROUP": "\(g)"])
         } } }
         for (key, log) in compiler.logs {
             print("== \(key)")
@@ -92,7 +108,7 @@ struct CheckCommand: ParsableCommand {
             let agree = r.agreement.map { String(format: "%.4f", $0) } ?? "-"
             let hard = r.hardMismatches.map { "\($0)" } ?? "-"
             let k = r.k.map { "\($0)" } ?? "-"
-            s += "| \(r.kernel) | \(r.shape) | \(String(format: "%.2e", r.relError)) | \(agree) | \(hard) | \(k) | \(r.passed ? "pass" : "FAIL \(r.note)") |\n"
+            s += "| \(r.kernel) | \(r.shape) | \(String(format: "%.2e", r.relError)) | \(agree) | \(hard) | \(k) | \(r.passed ? (r.note.isEmpty ? "pass" : "pass (\(r.note))") : "FAIL \(r.note)") |\n"
         }
         return s
     }

@@ -84,11 +84,9 @@ struct DemoCommand: ParsableCommand {
     }
 
     func run() throws {
-        let path = try ModelLocator.resolve(explicit: model, log: CLIOutput.err)
-        let gguf = try GGUFFile(path: path)
-        let llama = try LlamaModel(gguf: gguf)
-        let tokenizer = try BPETokenizer(gguf: gguf)
-        let template = ChatTemplate(gguf: gguf)
+        let loaded = try LoadedModel.open(model)
+        let llama = loaded.llama, tokenizer = loaded.tokenizer
+        let template = ChatTemplate(gguf: loaded.gguf)
         let rows = try methodList()
 
         var (kascadeSchedule, origin) = try loadSchedule(for: llama)

@@ -23,7 +23,7 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "GGUF model file (default: $KASCADE_MODEL, else SmolLM2-135M-Instruct in the cache).")
     var model: String?
 
-    @Option(help: "Comma-separated methods: dense, kascade, quest, twilight, vattention, streaming, kascade-pooled, kascade-noremap, kascade-uniform, kascade-exact (every layer an anchor). Default: dense,kascade,quest,twilight,vattention,streaming (with --full also the Kascade ablations).")
+    @Option(help: "Comma-separated methods: dense, kascade, quest, twilight, vattention, streaming, kascade-decode (dense prefill), kascade-pooled, kascade-noremap, kascade-uniform, kascade-exact (every layer an anchor). Default: dense,kascade,quest,twilight,vattention,streaming (with --full also the Kascade ablations).")
     var methods: String?
 
     @Option(help: "Comma-separated budgets, fractions of the context in (0, 1]. Default 0.1 (with --full 0.05,0.1,0.2).")
@@ -133,10 +133,8 @@ struct EvalCommand: ParsableCommand {
     /// template, a KV cache as long as the plan needs, and the method factory over the Kascade schedule.
     static func makeBackend(model: String?, schedule: String?, plan: EvalPlan, customItems: Bool,
                             log: @escaping (String) -> Void) throws -> any EvalBackend {
-        let path = try ModelLocator.resolve(explicit: model, log: log)
-        let gguf = try GGUFFile(path: path)
-        let llama = try LlamaModel(gguf: gguf)
-        let c = llama.config
+        let loaded = try LoadedModel.open(model, log: log)
+        let llama = loaded.llama, c = llama.config
         let kascadeSchedule: KascadeSchedule
         if let schedule {
             kascadeSchedule = try KascadeSchedule.load(path: schedule)
@@ -147,7 +145,7 @@ struct EvalCommand: ParsableCommand {
             kascadeSchedule = shipped
         } else {
             kascadeSchedule = try KascadeSchedule.evenlySpaced(layers: c.layers, kvHeads: c.kvHeads, anchors: min(5, c.layers))
-            if plan.methods.contains(where: { $0.kind == .kascade || $0.kind == .kascadePooled || $0.kind == .kascadeNoRemap }) {
+            if plan.methods.contains(where: { [.kascade, .kascadeDecode, .kascadePooled, .kascadeNoRemap].contains($0.kind) }) {
                 log("no --schedule given and none shipped for \(llama.modelID): Kascade runs 5 evenly spaced anchors, uncalibrated")
             }
         }
@@ -155,7 +153,7 @@ struct EvalCommand: ParsableCommand {
         if !plan.fidelityTexts.isEmpty { need = max(need, plan.fidelityStart + plan.fidelityPositions + 1) }
         let maxContext = customItems ? c.contextLength : min(c.contextLength, need)
         let factory = MethodPolicies(schedule: kascadeSchedule)
-        return try ModelEvalBackend(model: llama, tokenizer: try BPETokenizer(gguf: gguf), template: ChatTemplate(gguf: gguf),
+        return try ModelEvalBackend(model: llama, tokenizer: loaded.tokenizer, template: ChatTemplate(gguf: loaded.gguf),
                                     maxContext: maxContext, makePolicy: { try factory.make($0) })
     }
 }

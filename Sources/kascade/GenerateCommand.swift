@@ -76,18 +76,15 @@ struct GenerateCommand: ParsableCommand {
     }
 
     func run() throws {
-        let path = try ModelLocator.resolve(explicit: model, log: { CLIOutput.err($0) })
-        let gguf = try GGUFFile(path: path)
-        let llama = try LlamaModel(gguf: gguf)
-        let config = llama.config
-        let tokenizer = try BPETokenizer(gguf: gguf)
+        let loaded = try LoadedModel.open(model)
+        let llama = loaded.llama, config = llama.config, tokenizer = loaded.tokenizer
 
         let ids: [Int32]
         if let n = syntheticPrompt {
             ids = SyntheticPrompt.tokens(count: n, vocabulary: config.vocabularySize)
         } else {
             var text = try prompt ?? CLIOutput.readText(promptFile!)
-            if chat { text = ChatTemplate(gguf: gguf).render(system: system, user: text) }
+            if chat { text = ChatTemplate(gguf: loaded.gguf).render(system: system, user: text) }
             ids = tokenizer.encode(text)
         }
         guard !ids.isEmpty else { throw ModelError.emptyPrompt }

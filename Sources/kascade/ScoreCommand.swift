@@ -42,11 +42,8 @@ struct ScoreCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let path = try ModelLocator.resolve(explicit: model, log: { CLIOutput.err($0) })
-        let gguf = try GGUFFile(path: path)
-        let llama = try LlamaModel(gguf: gguf)
-        let config = llama.config
-        let tokenizer = try BPETokenizer(gguf: gguf)
+        let loaded = try LoadedModel.open(model)
+        let llama = loaded.llama, config = llama.config, tokenizer = loaded.tokenizer
         var ids = tokenizer.encode(try CLIOutput.readText(file), parseSpecial: false)
         if bos, let b = tokenizer.bosID { ids.insert(b, at: 0) }
         let limit = maxTokens ?? config.contextLength

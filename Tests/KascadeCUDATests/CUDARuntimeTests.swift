@@ -32,10 +32,10 @@ struct CUDARuntimeTests {
     @Test("every kernel the launchers call is an extern C symbol of the embedded sources",
           arguments: [("decode_dense_split", KernelSource.decodeAttention), ("decode_dense_logits_split", .decodeAttention),
                       ("decode_scores_split", .decodeAttention), ("decode_sparse_split", .decodeAttention),
-                      ("decode_combine", .decodeAttention), ("decode_pool", .decodeTopK), ("decode_select", .decodeTopK),
+                      ("decode_combine", .decodeTopK), ("decode_pool", .decodeTopK), ("decode_select", .decodeTopK),
                       ("fill_random16", .decodeTopK), ("decode_dense_split", .decodeAttentionMMA),
                       ("decode_dense_logits_split", .decodeAttentionMMA), ("decode_scores_split", .decodeAttentionMMA),
-                      ("decode_sparse_split", .decodeAttentionMMA), ("decode_combine", .decodeAttentionMMA)])
+                      ("decode_sparse_split", .decodeAttentionMMA)])
     func kernelsEmbedded(name: String, source: KernelSource) {
         #expect(source.text.contains("extern \"C\" __global__ void") )
         #expect(source.text.contains(" \(name)("))

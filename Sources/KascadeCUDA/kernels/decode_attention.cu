@@ -1,5 +1,5 @@
 // Decode attention over a KV cache (one query per sequence), split over the keys (flash-decoding)
-// with a combine step. Used by dense decode, Kascade's layer 0 and anchor scores (Deshmukh et al.,
+// with a combine step (decode_combine in decode_topk.cu). Used by dense decode, Kascade's layer 0 and anchor scores (Deshmukh et al.,
 // arXiv 2512.16391), and sparse attention over a per-KV-head index list (anchor output, reuse).
 //
 // Compile-time definitions (NVRTC -D): KV_BF16 (1: bf16, 0: fp16), HEAD_DIM (64 or 128), GROUP
@@ -21,7 +21,6 @@ typedef __half kv_t;
 #endif
 
 constexpr int D = HEAD_DIM;
-constexpr int MAX_SPLITS = 1024;              // splits the combine step accepts
 #ifndef TILE_KEYS
 #define TILE_KEYS 64
 #endif
@@ -104,13 +103,26 @@ __device__ __forceinline__ void decode_split(
         irow = idx + b * idxBatchStride + ga * idxRowStride;
     }
 
+    // Each thread copies LOADS 16-byte pieces of a tile: rows tid / CHUNKS + i * ROWS_PER_PASS,
+    // column tid % CHUNKS. Gathers read the positions of the next tile one iteration early
+    // (pidx), so the index load's latency stays off the row copies.
+    constexpr int LOADS = TILE * CHUNKS / THREADS;
+    constexpr int ROWS_PER_PASS = THREADS / CHUNKS;
+    int pidx[LOADS];
+    auto fetch_idx = [&](int t0) {
+        #pragma unroll
+        for (int i = 0; i < LOADS; ++i) {
+            int j = t0 + tid / CHUNKS + i * ROWS_PER_PASS;
+            pidx[i] = (INDEXED && j < end) ? irow[j] : j;
+        }
+    };
     auto load_tile = [&](int t0, int stage) {
         #pragma unroll
-        for (int c = tid; c < TILE * CHUNKS; c += THREADS) {
-            int r = c / CHUNKS, col = c % CHUNKS;
+        for (int i = 0; i < LOADS; ++i) {
+            int r = tid / CHUNKS + i * ROWS_PER_PASS, col = tid % CHUNKS;
             int j = t0 + r;
             bool valid = j < end;
-            long long pos = valid ? (INDEXED ? (long long)irow[j] : (long long)j) : 0;
+            long long pos = valid ? (INDEXED ? (long long)pidx[i] : (long long)j) : 0;
             size_t off = (size_t)(stage * TILE + r) * ROW_STRIDE + col * 16;
             cp_async16(ks + off, kb + pos * D + col * 8, valid);
             if (DO_PV) cp_async16(vs + off, vb + pos * D + col * 8, valid);
@@ -127,9 +139,10 @@ __device__ __forceinline__ void decode_split(
     const int ntiles = end > begin ? (end - begin + TILE - 1) / TILE : 0;
     #pragma unroll
     for (int st = 0; st < STAGES - 1; ++st) {
-        if (st < ntiles) load_tile(begin + st * TILE, st);
+        if (st < ntiles) { if (INDEXED) fetch_idx(begin + st * TILE); load_tile(begin + st * TILE, st); }
         cp_async_commit();
     }
+    if (INDEXED) fetch_idx(begin + (STAGES - 1) * TILE);
 
     for (int t = 0; t < ntiles; ++t) {
         const int t0 = begin + t * TILE, stage = t % STAGES;
@@ -137,7 +150,10 @@ __device__ __forceinline__ void decode_split(
         __syncthreads();                      // tile t landed; every thread is done with tile t - 1
         {
             const int nt = t + STAGES - 1;
-            if (nt < ntiles) load_tile(begin + nt * TILE, nt % STAGES);
+            if (nt < ntiles) {
+                load_tile(begin + nt * TILE, nt % STAGES);
+                if (INDEXED) fetch_idx(begin + (nt + 1) * TILE);
+            }
             cp_async_commit();
         }
 
@@ -293,38 +309,4 @@ extern "C" __global__ void __launch_bounds__(THREADS) decode_sparse_split(
     decode_split<true, true, false>(q, k, v, kvBatchStride, kvHeadStride, idx, idxBatchStride,
                                     idxRowStride, headMap, count, chunk, scale, partO, partML,
                                     splits, nullptr, 0);
-}
-
-/// Merges the splits of each (sequence, query head): grid (H, B), D threads. Writes out [B, H, D]
-/// (if partO and out are given) and lse [B, H] = log sum exp of the scaled scores (if given).
-extern "C" __global__ void decode_combine(const float* partO, const float2* partML, int splits,
-                                          float* out, float* lse)
-{
-    __shared__ float wts[MAX_SPLITS];
-    __shared__ float total;
-    const int h = blockIdx.x, b = blockIdx.y, H = gridDim.x;
-    const long long row = (long long)b * H + h;
-    const float2* ml = partML + row * splits;
-    float mx = NEG_INF;
-    for (int s = 0; s < splits; ++s) mx = fmaxf(mx, ml[s].x);
-    for (int s = threadIdx.x; s < splits; s += blockDim.x) {
-        float2 p = ml[s];
-        wts[s] = p.x == NEG_INF ? 0.f : __expf(p.x - mx);
-    }
-    __syncthreads();
-    if (threadIdx.x == 0) {
-        float l = 0.f;
-        for (int s = 0; s < splits; ++s) l += wts[s] * ml[s].y;
-        total = l;
-        if (lse) lse[row] = mx + logf(l);
-    }
-    __syncthreads();
-    if (partO && out) {
-        const float inv = 1.f / total;
-        for (int d = threadIdx.x; d < D; d += blockDim.x) {
-            float o = 0.f;
-            for (int s = 0; s < splits; ++s) o += wts[s] * partO[(row * splits + s) * D + d];
-            out[row * D + d] = o * inv;
-        }
-    }
 }

@@ -25,7 +25,6 @@ typedef __half kv_t;
 #endif
 
 constexpr int D = HEAD_DIM;
-constexpr int MAX_SPLITS = 1024;
 constexpr int THREADS = 128;
 constexpr int WARPS = 4;
 constexpr int KPW = 16;                       // keys per warp per tile
@@ -320,37 +319,4 @@ extern "C" __global__ void __launch_bounds__(THREADS) decode_sparse_split(
     decode_split<true, true, false>(q, k, v, kvBatchStride, kvHeadStride, idx, idxBatchStride,
                                     idxRowStride, headMap, count, chunk, scale, partO, partML,
                                     splits, nullptr, 0);
-}
-
-/// Merges the splits of each (sequence, query head): grid (H, B), up to 128 threads.
-extern "C" __global__ void decode_combine(const float* partO, const float2* partML, int splits,
-                                          float* out, float* lse)
-{
-    __shared__ float wts[MAX_SPLITS];
-    __shared__ float total;
-    const int h = blockIdx.x, b = blockIdx.y, H = gridDim.x;
-    const long long row = (long long)b * H + h;
-    const float2* ml = partML + row * splits;
-    float mx = NEG_INF;
-    for (int s = 0; s < splits; ++s) mx = fmaxf(mx, ml[s].x);
-    for (int s = threadIdx.x; s < splits; s += blockDim.x) {
-        float2 p = ml[s];
-        wts[s] = p.x == NEG_INF ? 0.f : __expf(p.x - mx);
-    }
-    __syncthreads();
-    if (threadIdx.x == 0) {
-        float l = 0.f;
-        for (int s = 0; s < splits; ++s) l += wts[s] * ml[s].y;
-        total = l;
-        if (lse) lse[row] = mx + logf(l);
-    }
-    __syncthreads();
-    if (partO && out) {
-        const float inv = 1.f / total;
-        for (int d = threadIdx.x; d < D; d += blockDim.x) {
-            float o = 0.f;
-            for (int s = 0; s < splits; ++s) o += wts[s] * partO[(row * splits + s) * D + d];
-            out[row * D + d] = o * inv;
-        }
-    }
 }

@@ -1,15 +1,18 @@
 // Kascade anchor selection for decode (Deshmukh et al., arXiv 2512.16391): GQA-pooled post-softmax
-// probabilities and their exact top-k, on the GPU.
+// probabilities and their exact top-k, on the GPU; and the combine step of the split-KV (flash-
+// decoding) attention kernels, shared by every build of them.
 //
 // Compile-time definitions: GROUP (query heads per KV head).
 //   pooled[b, g, n] = sum over the group's heads h of exp(logits[b, h, n] - lse[b, h])
 // decode_pool computes it over the whole grid with the histogram of its top 11 bits; decode_select
 // (one block of 1024 threads per (KV head, sequence)) finishes a radix select on the float bits
-// (pooled >= 0, so the bits order like the values): digits of 11, 11 and 10 bits. Every key above
-// the threshold is kept, and of the keys equal to it the lowest positions first. Indices are
-// written in ascending position order: idx [B, G, idxRowStride].
+// (pooled >= 0, so the bits order like the values): digits of 11, 11 and 10 bits, then one
+// compaction pass. Every key above the threshold is kept, and of the keys equal to it the lowest
+// positions first. Indices are written in ascending position order: idx [B, G, idxRowStride].
 
 #include <cuda_fp16.h>
+
+#define NEG_INF (-__int_as_float(0x7f800000))
 
 constexpr int THREADS = 1024;
 constexpr int BINS = 2048;
@@ -66,15 +69,14 @@ __device__ __forceinline__ void pick_bin(const int* hist, int bins, int need, in
 }
 
 constexpr int POOL_THREADS = 256;
-constexpr int POOL_ITERS = 8;                 // float4 groups per thread per block
-constexpr int POOL_SPAN = POOL_THREADS * 4 * POOL_ITERS;
 
-/// Pooled probabilities of one span of positions and the histogram of their top 11 bits:
-/// grid (ceil(n / POOL_SPAN), G, B), 256 threads. logits [B, G, logitRowStride, GROUP];
-/// hist [B, G, 2048] must start zeroed. Row strides are multiples of 4 (16-byte aligned rows).
+/// Pooled probabilities of one span of `iters * 1024` positions and the histogram of their top 11
+/// bits: grid (ceil(n / span), G, B), 256 threads. logits [B, G, logitRowStride, GROUP];
+/// hist [B, G, 2048] must start zeroed (decode_select zeroes it again after reading it).
+/// Row strides are multiples of 4 (16-byte aligned rows).
 extern "C" __global__ void __launch_bounds__(POOL_THREADS) decode_pool(
     const float* __restrict__ logits, long long logitRowStride, const float* __restrict__ lse,
-    float* __restrict__ pooled, long long pooledRowStride, int* __restrict__ hist, int n)
+    float* __restrict__ pooled, long long pooledRowStride, int* __restrict__ hist, int n, int iters)
 {
     __shared__ int h[BINS];
     const int g = blockIdx.y, b = blockIdx.z, G = gridDim.y, H = G * GROUP;
@@ -86,9 +88,9 @@ extern "C" __global__ void __launch_bounds__(POOL_THREADS) decode_pool(
     const float* lrow = logits + ((long long)b * G + g) * logitRowStride * GROUP;   // [keys][GROUP]
     float* prow = pooled + ((long long)b * G + g) * pooledRowStride;
     __syncthreads();
-    const int base = blockIdx.x * POOL_SPAN;
+    const int base = blockIdx.x * POOL_THREADS * 4 * iters;
     #pragma unroll 2
-    for (int it = 0; it < POOL_ITERS; ++it) {
+    for (int it = 0; it < iters; ++it) {
         const int i = base + (it * POOL_THREADS + tid) * 4;
         float pv[4] = {0.f, 0.f, 0.f, 0.f};
         if (i < n) {
@@ -114,10 +116,73 @@ extern "C" __global__ void __launch_bounds__(POOL_THREADS) decode_pool(
     for (int i = tid; i < BINS; i += POOL_THREADS) if (h[i]) atomicAdd(&grow[i], h[i]);
 }
 
+constexpr int PER = 2;                        // float4 loads in flight per thread per chunk
+constexpr int CHUNK = THREADS * PER * 4;      // keys per block-wide chunk (8192)
+
+__device__ __forceinline__ float4 load4(const float* p, int i, int hi) {
+    return i < hi ? *reinterpret_cast<const float4*>(p + i) : make_float4(0.f, 0.f, 0.f, 0.f);
+}
+
+/// Histogram of `(u >> shift) & mask` over the keys in [lo, hi) whose bits above `matchShift`
+/// equal `prefix >> matchShift`; PER coalesced float4 loads in flight per thread. lo % 4 == 0.
+__device__ __forceinline__ void hist_range(const float* prow, int lo, int hi, int* h, unsigned prefix, int matchShift,
+                                           int shift, unsigned mask) {
+    const int tid = threadIdx.x;
+    for (int c0 = lo; c0 < hi; c0 += CHUNK) {
+        float4 p[PER];
+        #pragma unroll
+        for (int e = 0; e < PER; ++e) p[e] = load4(prow, c0 + (e * THREADS + tid) * 4, hi);
+        #pragma unroll
+        for (int e = 0; e < PER; ++e) {
+            const int i = c0 + (e * THREADS + tid) * 4;
+            unsigned u[4] = {__float_as_uint(p[e].x), __float_as_uint(p[e].y), __float_as_uint(p[e].z), __float_as_uint(p[e].w)};
+            #pragma unroll
+            for (int j = 0; j < 4; ++j)
+                hist_add(h, (u[j] >> shift) & mask, i + j < hi && (u[j] >> matchShift) == (prefix >> matchShift));
+        }
+    }
+}
+
+/// Writes the positions in [lo, hi) above `thr`, and of those equal to it the ones whose rank
+/// among the row's equal keys is below `takeEq`, in ascending order: a key's slot is (greater keys
+/// before it) + min(equal keys before it, takeEq), counting from gtBase / eqBase at lo. One scan
+/// per chunk of KPT consecutive keys per thread orders the output. lo % 4 == 0.
+template <int KPT>
+__device__ __forceinline__ void compact_range(const float* prow, int lo, int hi, unsigned thr, int takeEq,
+                                              int gtBase, int eqBase, int* irow, int* warpSums) {
+    const int tid = threadIdx.x;
+    for (int c0 = lo; c0 < hi; c0 += THREADS * KPT) {
+        const int i0 = c0 + tid * KPT;
+        unsigned u[KPT];
+        #pragma unroll
+        for (int e = 0; e < KPT / 4; ++e) {
+            float4 p = load4(prow, i0 + 4 * e, hi);
+            u[4 * e] = __float_as_uint(p.x); u[4 * e + 1] = __float_as_uint(p.y);
+            u[4 * e + 2] = __float_as_uint(p.z); u[4 * e + 3] = __float_as_uint(p.w);
+        }
+        int gt = 0, eq = 0;
+        #pragma unroll
+        for (int e = 0; e < KPT; ++e) if (i0 + e < hi) { gt += u[e] > thr; eq += u[e] == thr; }
+        int tot;
+        const int before = block_exclusive_scan((eq << 16) | gt, warpSums, tot);   // counts < 2^16 per chunk
+        int gtB = gtBase + (before & 0xffff), eqB = eqBase + (before >> 16);
+        #pragma unroll
+        for (int e = 0; e < KPT; ++e) {
+            if (i0 + e < hi) {
+                if (u[e] > thr) { irow[gtB + min(eqB, takeEq)] = i0 + e; ++gtB; }
+                else if (u[e] == thr) { if (eqB < takeEq) irow[gtB + eqB] = i0 + e; ++eqB; }
+            }
+        }
+        gtBase += tot & 0xffff;
+        eqBase += tot >> 16;
+    }
+}
+
 /// Top `k` of the pooled probabilities per (KV head, sequence), ascending positions, into
-/// idx [B, G, idxRowStride]: grid (G, B), 1024 threads; hist from decode_pool.
-extern "C" __global__ void __launch_bounds__(THREADS) decode_select(
-    const float* __restrict__ pooled, long long pooledRowStride, const int* __restrict__ hist,
+/// idx [B, G, idxRowStride]: grid (G, B), 1024 threads; hist from decode_pool, zeroed here for the
+/// next call.
+extern "C" __global__ void __launch_bounds__(THREADS, 2) decode_select(
+    const float* __restrict__ pooled, long long pooledRowStride, int* __restrict__ hist,
     int* __restrict__ idx, long long idxRowStride, int n, int k)
 {
     __shared__ int h[BINS];
@@ -127,28 +192,21 @@ extern "C" __global__ void __launch_bounds__(THREADS) decode_select(
     const int tid = threadIdx.x;
     const float* prow = pooled + ((long long)b * G + g) * pooledRowStride;
     int* irow = idx + ((long long)b * G + g) * idxRowStride;
+    int* grow = hist + ((long long)b * G + g) * BINS;
+    for (int i = tid; i < BINS; i += THREADS) { h[i] = grow[i]; grow[i] = 0; }
     if (k >= n) {
         for (int i = tid; i < n; i += THREADS) irow[i] = i;
         return;
     }
-    const int* grow = hist + ((long long)b * G + g) * BINS;
-    for (int i = tid; i < BINS; i += THREADS) h[i] = grow[i];
     __syncthreads();
     pick_bin(h, BINS, k, sel, warpSums);
     unsigned prefix = (unsigned)sel[0] << 21;
     int need = sel[1];
-    const int n4 = (n + 3) / 4 * 4;
-    const int nRound = (n4 + 4 * THREADS - 1) / (4 * THREADS) * (4 * THREADS);
 
     // Pass 2: bits 20..10 among keys with the chosen top bits.
     for (int i = tid; i < BINS; i += THREADS) h[i] = 0;
     __syncthreads();
-    for (int i = tid * 4; i < nRound; i += 4 * THREADS) {
-        float4 p = i < n ? *reinterpret_cast<const float4*>(prow + i) : make_float4(0.f, 0.f, 0.f, 0.f);
-        unsigned u[4] = {__float_as_uint(p.x), __float_as_uint(p.y), __float_as_uint(p.z), __float_as_uint(p.w)};
-        #pragma unroll
-        for (int e = 0; e < 4; ++e) hist_add(h, (u[e] >> 10) & 2047u, i + e < n && (u[e] >> 21) == (prefix >> 21));
-    }
+    hist_range(prow, 0, n, h, prefix, 21, 10, 2047u);
     __syncthreads();
     pick_bin(h, BINS, need, sel, warpSums);
     prefix |= (unsigned)sel[0] << 10;
@@ -157,41 +215,86 @@ extern "C" __global__ void __launch_bounds__(THREADS) decode_select(
     // Pass 3: bits 9..0.
     for (int i = tid; i < 1024; i += THREADS) h[i] = 0;
     __syncthreads();
-    for (int i = tid * 4; i < nRound; i += 4 * THREADS) {
-        float4 p = i < n ? *reinterpret_cast<const float4*>(prow + i) : make_float4(0.f, 0.f, 0.f, 0.f);
-        unsigned u[4] = {__float_as_uint(p.x), __float_as_uint(p.y), __float_as_uint(p.z), __float_as_uint(p.w)};
-        #pragma unroll
-        for (int e = 0; e < 4; ++e) hist_add(h, u[e] & 1023u, i + e < n && (u[e] >> 10) == (prefix >> 10));
-    }
+    hist_range(prow, 0, n, h, prefix, 10, 0, 1023u);
     __syncthreads();
     pick_bin(h, 1024, need, sel, warpSums);
     const unsigned thr = prefix | (unsigned)sel[0];
     const int takeEq = sel[1];               // keys equal to the threshold to keep, lowest first
+    compact_range<8>(prow, 0, n, thr, takeEq, 0, 0, irow, warpSums);   // few registers: 2 blocks per SM
+}
 
-    // Compaction: each thread owns a contiguous segment (a multiple of 4); one scan orders the output.
-    const int seg = ((n + THREADS - 1) / THREADS + 3) / 4 * 4;
-    const int lo = min(n, tid * seg), hi = min(n, lo + seg);
-    int gt = 0, eq = 0;
-    for (int i = lo; i < hi; i += 4) {
-        float4 p = *reinterpret_cast<const float4*>(prow + i);
-        unsigned u[4] = {__float_as_uint(p.x), __float_as_uint(p.y), __float_as_uint(p.z), __float_as_uint(p.w)};
-        #pragma unroll
-        for (int e = 0; e < 4; ++e) if (i + e < hi) { gt += u[e] > thr; eq += u[e] == thr; }
+constexpr int MAX_SPLITS = 1024;              // splits the combine step accepts
+constexpr int COMBINE_THREADS = 128;
+
+/// Merges the splits of each (sequence, query head) of a split-KV attention kernel: grid (H, B),
+/// 128 threads. partO [B, H, S, headDim] fp32 (unnormalised), partML [B, H, S] (max, sum of exp).
+/// Writes out [B, H, headDim] (if partO and out are given) and lse [B, H] = log sum exp of the
+/// scaled scores (if given). headDim is a multiple of 4, at most 512.
+extern "C" __global__ void __launch_bounds__(COMBINE_THREADS) decode_combine(
+    const float* __restrict__ partO, const float2* __restrict__ partML, int splits,
+    float* __restrict__ out, float* __restrict__ lse, int headDim)
+{
+    __shared__ float wts[MAX_SPLITS];
+    __shared__ float redM[COMBINE_THREADS / 32], redL[COMBINE_THREADS / 32];
+    __shared__ float4 part[COMBINE_THREADS];
+    const int h = blockIdx.x, b = blockIdx.y, H = gridDim.x;
+    const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+    constexpr int WARPS_C = COMBINE_THREADS / 32;
+    const long long row = (long long)b * H + h;
+    const float2* ml = partML + row * splits;
+    float mx = NEG_INF;
+    for (int s = tid; s < splits; s += COMBINE_THREADS) mx = fmaxf(mx, ml[s].x);
+    #pragma unroll
+    for (int o = 16; o > 0; o >>= 1) mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, o));
+    if (lane == 0) redM[warp] = mx;
+    __syncthreads();
+    mx = redM[0];
+    #pragma unroll
+    for (int w = 1; w < WARPS_C; ++w) mx = fmaxf(mx, redM[w]);
+    float l = 0.f;
+    for (int s = tid; s < splits; s += COMBINE_THREADS) {
+        float2 p = ml[s];
+        float w = p.x == NEG_INF ? 0.f : __expf(p.x - mx);
+        wts[s] = w;
+        l += w * p.y;
     }
-    int tot;
-    int gtBefore = block_exclusive_scan(gt, warpSums, tot);
-    int eqBefore = block_exclusive_scan(eq, warpSums, tot);
-    int pos = gtBefore + min(eqBefore, takeEq);
-    int eqLeft = max(0, takeEq - eqBefore);
-    for (int i = lo; i < hi; i += 4) {
-        float4 p = *reinterpret_cast<const float4*>(prow + i);
-        unsigned u[4] = {__float_as_uint(p.x), __float_as_uint(p.y), __float_as_uint(p.z), __float_as_uint(p.w)};
-        #pragma unroll
-        for (int e = 0; e < 4; ++e) {
-            if (i + e < hi && (u[e] > thr || (u[e] == thr && eqLeft > 0))) {
-                if (u[e] == thr) --eqLeft;
-                irow[pos++] = i + e;
+    #pragma unroll
+    for (int o = 16; o > 0; o >>= 1) l += __shfl_xor_sync(0xffffffffu, l, o);
+    if (lane == 0) redL[warp] = l;
+    __syncthreads();                          // wts and redL visible
+    float total = 0.f;
+    #pragma unroll
+    for (int w = 0; w < WARPS_C; ++w) total += redL[w];
+    if (tid == 0 && lse) lse[row] = mx + logf(total);
+    if (partO && out) {
+        const int quads = headDim / 4;
+        const float inv = 1.f / total;
+        for (int q0 = 0; q0 < quads; q0 += COMBINE_THREADS) {
+            const int span = min(COMBINE_THREADS, quads - q0);       // quads in this round
+            const int groups = COMBINE_THREADS / span;               // split groups
+            const int q = q0 + tid % span, grp = tid / span;
+            float4 acc = make_float4(0.f, 0.f, 0.f, 0.f);
+            if (grp < groups) {
+                const float4* src = reinterpret_cast<const float4*>(partO + row * splits * headDim) + q;
+                #pragma unroll 4
+                for (int s = grp; s < splits; s += groups) {
+                    const float w = wts[s];
+                    const float4 v = src[(long long)s * quads];
+                    acc.x = fmaf(w, v.x, acc.x); acc.y = fmaf(w, v.y, acc.y);
+                    acc.z = fmaf(w, v.z, acc.z); acc.w = fmaf(w, v.w, acc.w);
+                }
             }
+            part[tid] = acc;
+            __syncthreads();
+            if (tid < span) {
+                float4 r = part[tid];
+                for (int gI = 1; gI < groups; ++gI) {
+                    float4 x = part[gI * span + tid];
+                    r.x += x.x; r.y += x.y; r.z += x.z; r.w += x.w;
+                }
+                reinterpret_cast<float4*>(out + row * headDim)[q0 + tid] = make_float4(r.x * inv, r.y * inv, r.z * inv, r.w * inv);
+            }
+            __syncthreads();
         }
     }
 }

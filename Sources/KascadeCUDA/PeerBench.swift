@@ -1,0 +1,104 @@
+import KascadeCore
+
+/// Times Quest, Twilight and vAttention decode (selection + attention of one step, and the per-token
+/// metadata updates) against dense decode in the same run, at the paper's shapes on generated
+/// inputs, rotating input sets larger than L2 (CUDA events, median after warm-up).
+public enum PeerBench {
+    /// Runs over `batches` x `lengths`; `progress` gets one line per shape.
+    public static func run(device: CUDADevice, compiler: KernelCompiler, batches: [Int], lengths: [Int],
+                           queryHeads: Int = 32, kvHeads: Int = 8, headDim: Int = 128, dtype: KVDType = .bf16,
+                           fraction: Double = 0.10, progress: (String) -> Void) throws -> PeerBenchReport {
+        let dense = try DecodeKernels(device: device, compiler: compiler, dtype: dtype, headDim: headDim,
+                                      queryHeads: queryHeads, kvHeads: kvHeads)
+        let peers = try PeerDecodeKernels(device: device, compiler: compiler, dtype: dtype, headDim: headDim,
+                                          queryHeads: queryHeads, kvHeads: kvHeads)
+        let stream = try CUDAStream(device: device)
+        let H = queryHeads, G = kvHeads, d = headDim
+        let maxB = batches.max() ?? 1, maxN = lengths.max() ?? 1
+        let kvBytes = maxB * G * maxN * d * 2
+        let kBuf = try device.allocate(kvBytes), vBuf = try device.allocate(kvBytes)
+        try dense.fillRandom(kBuf.address, count: kvBytes / 2, seed: 1, amp: 1, stream: stream)
+        try dense.fillRandom(vBuf.address, count: kvBytes / 2, seed: 2, amp: 1, stream: stream)
+        let qBuf = try device.allocate(maxB * H * d * 2)
+        try dense.fillRandom(qBuf.address, count: maxB * H * d, seed: 3, amp: 2.5, stream: stream)
+        // Metadata for every rotated set: page bounds (1/16 of the keys each), 4-bit codes and per-token scalars.
+        let tokens = maxB * G * maxN
+        let pageBytes = kvBytes / 16 + 8 * maxB * G * d * 2
+        let pMin = try device.allocate(pageBytes), pMax = try device.allocate(pageBytes)
+        let codes = try device.allocate(tokens * d / 2), scales = try device.allocate(tokens * 4), zeros = try device.allocate(tokens * 4)
+        let out = try device.allocate(maxB * H * d * 4), counts = try device.allocate(maxB * H * 4)
+        let budget = try Budget(fraction: fraction)
+        let quest = QuestAttention(budget: budget), twilight = TwilightAttention(budget: budget)
+        try stream.synchronize()
+
+        var shapes: [PeerBenchShape] = []
+        for B in batches {
+            for N in lengths {
+                let setBytes = B * G * N * d * 2
+                let sets = max(1, min(8, kvBytes / setBytes))
+                let pages = (N + 15) / 16
+                let keep = quest.pagesToKeep(contextLength: N)
+                let keep0 = min(pages, max(1, (twilight.candidateBudget(contextLength: N) + 15) / 16))
+                let k = budget.keys(outOf: N)
+                func inputs(_ i: Int, length: Int? = nil) -> DecodeInputs {
+                    let off = UInt64((i % sets) * setBytes)
+                    return DecodeInputs(q: qBuf.address, k: kBuf.address + off, v: vBuf.address + off, batch: B,
+                                        length: length ?? N, capacity: N)
+                }
+                func pageView(_ i: Int) -> QuestPagesView {
+                    let off = UInt64((i % sets) * B * G * pages * d * 2)
+                    return QuestPagesView(min: pMin.address + off, max: pMax.address + off, pageCapacity: pages)
+                }
+                func int4View(_ i: Int) -> Int4KeysView {
+                    let t = UInt64((i % sets) * B * G * N)
+                    return Int4KeysView(codes: codes.address + t * UInt64(d / 2), scales: scales.address + t * 4,
+                                        zeros: zeros.address + t * 4, capacity: N)
+                }
+                for i in 0..<sets {
+                    try peers.buildPages(inputs(i), pages: pageView(i), stream: stream)
+                    try peers.quantize(inputs(i), keys: int4View(i), stream: stream)
+                }
+                var timings: [String: KernelTiming] = [:]
+                func record(_ name: String, bytes: Double, _ body: (Int) throws -> Void) throws {
+                    let t = try DecodeBench.time(stream: stream, device: device, warmup: 3, runs: 0, body)
+                    timings[name] = KernelTiming(medianMs: t.median, minMs: t.min, runs: t.runs, bytes: bytes,
+                                                 tbPerSecond: bytes / (t.median * 1e-3) / 1e12)
+                }
+                let row = Double(d * 2)
+                let meta = Double(B * G * pages * d * 4)
+                try record("dense", bytes: 2 * Double(setBytes)) { i in try dense.dense(inputs(i), out: out.address, stream: stream) }
+                try record("quest", bytes: meta + Double(B * H * min(N, keep * 16)) * 2 * row) { i in
+                    try peers.quest(inputs(i), pages: pageView(i), keep: keep, out: out.address, stream: stream)
+                }
+                try record("twilight", bytes: meta + Double(B * G * min(N, keep0 * 16)) * (row / 4 + 8)) { i in
+                    try peers.twilight(inputs(i), pages: pageView(i), keys: int4View(i), keep: keep0, topP: twilight.topP,
+                                       out: out.address, kept: counts.address, stream: stream)
+                }
+                let meanKept = Double(try counts.download(Int32.self, count: B * H).reduce(0) { $0 + Int($1) }) / Double(B * H)
+                try record("vattention", bytes: Double(setBytes) + Double(B * H * (k + 256)) * 2 * row) { i in
+                    try peers.vattention(inputs(i), config: VAttentionGPUConfig(layer: 2), topK: k, out: out.address,
+                                         sampleSizes: counts.address, stream: stream)
+                }
+                let meanB = Double(try counts.download(Int32.self, count: B * H).reduce(0) { $0 + Int($1) }) / Double(B * H)
+                try record("quest.append", bytes: Double(B * G) * 16 * row + Double(B * G * d * 4)) { i in
+                    try peers.appendPages(inputs(i), pages: pageView(i), from: N - 1, stream: stream)
+                }
+                try record("twilight.append", bytes: Double(B * G) * (17 * row + row / 4 + 8) + Double(B * G * d * 4)) { i in
+                    try peers.appendPages(inputs(i), pages: pageView(i), from: N - 1, stream: stream)
+                    try peers.quantize(inputs(i), keys: int4View(i), from: N - 1, stream: stream)
+                }
+                let ms = { (n: String) in timings[n]!.medianMs }
+                var speedups: [String: Double] = [:]
+                for m in ["quest", "twilight", "vattention"] { speedups[m] = ms("dense") / ms(m) }
+                shapes.append(PeerBenchShape(batch: B, length: N, k: k, kernels: timings, speedupOverDense: speedups,
+                                             questPages: keep, twilightCandidatePages: keep0, twilightMeanKept: meanKept,
+                                             vattentionMeanSample: meanB))
+                progress("peers B=\(B) N=\(N): dense \(format3(ms("dense"))) ms, quest \(format3(ms("quest"))) (\(format2(speedups["quest"]!))x), " +
+                         "twilight \(format3(ms("twilight"))) (\(format2(speedups["twilight"]!))x, kept \(formatFixed(meanKept, 0)) of \(min(N, keep0 * 16))), " +
+                         "vattention \(format3(ms("vattention"))) (\(format2(speedups["vattention"]!))x, b \(formatFixed(meanB, 0))), " +
+                         "append quest \(format3(ms("quest.append"))) twilight \(format3(ms("twilight.append"))) ms")
+            }
+        }
+        return PeerBenchReport(device: device.name, queryHeads: H, kvHeads: G, headDim: d, dtype: dtype, fraction: fraction, shapes: shapes)
+    }
+}

@@ -1,0 +1,23 @@
+/// Timings of the peer methods and dense decode at one (batch, context) shape, from one run.
+public struct PeerBenchShape: Codable, Sendable {
+    /// Sequences.
+    public var batch: Int
+    /// Context length.
+    public var length: Int
+    /// Budget in keys per query head (`Budget(fraction:).keys(outOf: N)`).
+    public var k: Int
+    /// Kernel name -> timing: `dense`, `quest`, `twilight`, `vattention` (selection + attention of one
+    /// step), `quest.append`, `twilight.append` (bringing the page bounds / 4-bit copy up to date for one
+    /// appended token).
+    public var kernels: [String: KernelTiming]
+    /// Method -> dense time / method time.
+    public var speedupOverDense: [String: Double]
+    /// Quest pages per query head.
+    public var questPages: Int
+    /// Twilight's candidate pages per query head (base budget B0).
+    public var twilightCandidatePages: Int
+    /// Twilight's mean kept keys per query head.
+    public var twilightMeanKept: Double
+    /// vAttention's mean sample size `b` per query head.
+    public var vattentionMeanSample: Double
+}
