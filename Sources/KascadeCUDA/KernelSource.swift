@@ -14,6 +14,12 @@ public enum KernelSource: String, CaseIterable, Sendable {
     case decodePeers = "decode_peers.cu"
     /// Kascade prefill anchor: per-row log-sum-exp, tile-pooled scores, per-tile top-k.
     case prefillAnchor = "prefill_anchor.cu"
+    /// Kascade prefill anchor on Hopper: the log-sum-exp (`prefill_wgmma` built with `LSE_ONLY`) and
+    /// the tile-pooled scores (`anchor_scores_wgmma`); compiled after `prefill_wgmma.cu`, whose helpers it uses.
+    case prefillAnchorWgmma = "prefill_anchor_wgmma.cu"
+    /// Kascade prefill reuse on Hopper (`prefill_reuse_wgmma`: cp.async gathers, wgmma); compiled after
+    /// `prefill_wgmma.cu`, whose helpers it uses.
+    case prefillReuseWgmma = "prefill_reuse_wgmma.cu"
 
     /// Source text.
     public var text: String {
@@ -25,6 +31,10 @@ public enum KernelSource: String, CaseIterable, Sendable {
         case .prefillWgmma: return String(decoding: PackageResources.prefill_wgmma_cu, as: UTF8.self)
         case .decodePeers: return String(decoding: PackageResources.decode_peers_cu, as: UTF8.self)
         case .prefillAnchor: return String(decoding: PackageResources.prefill_anchor_cu, as: UTF8.self)
+        case .prefillAnchorWgmma:
+            return KernelSource.prefillWgmma.text + "\n" + String(decoding: PackageResources.prefill_anchor_wgmma_cu, as: UTF8.self)
+        case .prefillReuseWgmma:
+            return KernelSource.prefillWgmma.text + "\n" + String(decoding: PackageResources.prefill_reuse_wgmma_cu, as: UTF8.self)
         }
     }
 }

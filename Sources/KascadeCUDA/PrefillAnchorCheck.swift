@@ -4,7 +4,8 @@ import KascadeCore
 /// on fresh random inputs: the log-sum-exp pass against the dense kernel's, the per-tile selections
 /// against `KascadeAnchor.prefill` (identical except near-ties of the CPU's pooled scores), and the
 /// anchor's own output (the reuse kernel over its own selection, identity head map) against
-/// `SparseAttention.compute(..., tile: 32)` over the CPU's selection.
+/// `SparseAttention.compute(..., tile: 32)` over the CPU's selection. Each case runs every kernel
+/// family the device builds (`mma.sync`, and `wgmma` on Hopper) against the same CPU reference.
 public enum PrefillAnchorCheck {
     /// Relative error allowed on the output (tensor cores, output in the input type).
     public static let tolerance = 1e-2
@@ -32,6 +33,8 @@ public enum PrefillAnchorCheck {
         }
         cases += [PrefillAnchorCheckCase(PrefillCheckCase(.bf16, d: 128, b: 1, h: 8, g: 1, n: 1537),
                                          fraction: 0.1, kMin: 32, scoreLimitBytes: 1 << 30),
+                  PrefillAnchorCheckCase(PrefillCheckCase(.bf16, d: 64, b: 1, h: 4, g: 2, n: 777, t: 700),
+                                         fraction: 0.1, kMin: 24, scoreLimitBytes: 16 << 10),
                   PrefillAnchorCheckCase(PrefillCheckCase(.fp16, d: 64, b: 2, h: 3, g: 3, n: 333),
                                          fraction: 0.1, kMin: 32, scoreLimitBytes: 16 << 10)]
         return cases
@@ -44,18 +47,21 @@ public enum PrefillAnchorCheck {
         var rng = SplitMix(seed: seed ^ 0xa5c4_04a7)
         for c in cases {
             progress("check prefill anchor \(c)")
-            rows.append(try runCase(c, device: device, compiler: compiler, rng: &rng))
+            rows += try runCase(c, device: device, compiler: compiler, rng: &rng)
         }
         return rows
     }
 
     static func runCase(_ cc: PrefillAnchorCheckCase, device: CUDADevice, compiler: KernelCompiler,
-                        rng: inout SplitMix) throws -> DecodeCheckRow {
+                        rng: inout SplitMix) throws -> [DecodeCheckRow] {
         let c = cc.layer
         let geo = try AttentionGeometry(queryHeads: c.queryHeads, kvHeads: c.kvHeads, headDim: c.headDim)
         let budget = try Budget(fraction: cc.fraction, kMin: cc.kMin)
-        let anchor = try PrefillAnchorKernels(device: device, compiler: compiler, dtype: c.dtype, headDim: c.headDim,
-                                              queryHeads: c.queryHeads, kvHeads: c.kvHeads)
+        var anchors = [try PrefillAnchorKernels(device: device, compiler: compiler, dtype: c.dtype, headDim: c.headDim,
+                                                queryHeads: c.queryHeads, kvHeads: c.kvHeads, engine: .mmaSync)]
+        let auto = try PrefillAnchorKernels(device: device, compiler: compiler, dtype: c.dtype, headDim: c.headDim,
+                                            queryHeads: c.queryHeads, kvHeads: c.kvHeads)
+        if auto.variant != anchors[0].variant { anchors.append(auto) }
         let dense = try PrefillKernels(device: device, compiler: compiler, dtype: c.dtype, headDim: c.headDim,
                                        queryHeads: c.queryHeads, kvHeads: c.kvHeads)
         let reuse = try PrefillReuseKernels(device: device, compiler: compiler, dtype: c.dtype, headDim: c.headDim,
@@ -74,9 +80,14 @@ public enum PrefillAnchorCheck {
         let lseDense = try device.allocate(B * H * T * 4), lseOurs = try device.allocate(B * H * T * 4)
         let scores = try device.allocate(plan.scoreBytes)
         let idx = try device.allocate(B * G * rowsN * cap * 4), counts = try device.allocate(B * G * rowsN * 4)
-        try lseOurs.fill(byte: 0xff); try idx.fill(byte: 0xff); try counts.fill(byte: 0xff); try scores.fill(byte: 0xff)
         try dense.causal(q: qb.address, k: kb.address, v: vb.address, batch: B, queryCount: T, length: N,
                          out: out.address, lse: lseDense.address, stream: stream)
+        try stream.synchronize()
+        let lB = try lseDense.download(Float.self, count: B * H * T)
+        // One run per kernel family: output, selection, counts, log-sum-exp error against the dense kernel's.
+        var gpu: [(out: [Float], idx: [Int32], counts: [Int32], lseErr: Double)] = []
+        for anchor in anchors {
+        try lseOurs.fill(byte: 0xff); try idx.fill(byte: 0xff); try counts.fill(byte: 0xff); try scores.fill(byte: 0xff)
         try out.fill(byte: 0xff)
         try anchor.lse(q: qb.address, k: kb.address, batch: B, queryCount: T, length: N, lse: lseOurs.address, stream: stream)
         try anchor.select(q: qb.address, k: kb.address, lse: lseOurs.address, plan: plan, scores: scores.address,
@@ -88,18 +99,19 @@ public enum PrefillAnchorCheck {
         let gOut = try out.download(UInt16.self, count: B * H * T * d).map { HalfPrecision.value($0, c.dtype) }
         let gIdx = try idx.download(Int32.self, count: B * G * rowsN * cap)
         let gCounts = try counts.download(Int32.self, count: B * G * rowsN)
-        let lA = try lseOurs.download(Float.self, count: B * H * T), lB = try lseDense.download(Float.self, count: B * H * T)
+        let lA = try lseOurs.download(Float.self, count: B * H * T)
         var lseErr = 0.0
         for i in 0..<(B * H * T) {
             let e = Double(abs(lA[i] - lB[i]))
             lseErr = e.isFinite ? max(lseErr, e) : .infinity
         }
+        gpu.append((gOut, gIdx, gCounts, lseErr))
+        }
 
         // CPU: selection with its pooled scores, then the anchor's attention over that selection.
         var ref = [Float](repeating: 0, count: B * H * T * d)
-        var cpuScores = [Float](repeating: 0, count: G * rowsN * N)
-        var invalid = 0, hard = 0, sparseRows = 0, countErrors = 0
-        var agreement = 0.0
+        var cpuScores = [Float](repeating: 0, count: B * G * rowsN * N)
+        var sels: [KeySelection] = []
         let ws = AttentionWorkspace()
         for b in 0..<B {
             var sel = KeySelection(heads: G, rows: rowsN, capacity: cap)
@@ -112,7 +124,7 @@ public enum PrefillAnchorCheck {
                                                        length: N, capacity: N, geometry: geo)
                                 KascadeAnchor.prefill(queries: qp.baseAddress! + b * H * T * d, queryCount: T, kv: view, budget: budget,
                                                       tile: PrefillAnchorPlan.tile, pooled: false, into: &sel, workspace: ws,
-                                                      scores: sp.baseAddress!, scoreStride: N)
+                                                      scores: sp.baseAddress! + b * G * rowsN * N, scoreStride: N)
                                 SparseAttention.compute(queries: qp.baseAddress! + b * H * T * d, queryCount: T, kv: view,
                                                         selection: sel, tile: PrefillAnchorPlan.tile,
                                                         output: op.baseAddress! + b * H * T * d, workspace: ws)
@@ -121,43 +133,54 @@ public enum PrefillAnchorCheck {
                     }
                 }
             }
-            for g in 0..<G {
-                for r in 0..<rowsN {
-                    let t0 = plan.t0(row: r), want = plan.keys(row: r)
-                    let cnt = Int(gCounts[(b * G + g) * rowsN + r])
-                    guard cnt == want, cnt == Int(sel.counts[g * rowsN + r]) else { countErrors += 1; continue }
-                    let base = ((b * G + g) * rowsN + r) * cap
-                    let mine = gIdx[base ..< base + cnt]
-                    var prev: Int32 = -1
-                    for x in mine {
-                        if x <= prev || Int(x) >= t0 { invalid += 1 }
-                        prev = x
+            sels.append(sel)
+        }
+
+        var rows: [DecodeCheckRow] = []
+        for (anchor, run) in zip(anchors, gpu) {
+            var invalid = 0, hard = 0, sparseRows = 0, countErrors = 0
+            var agreement = 0.0
+            for b in 0..<B {
+                let sel = sels[b]
+                for g in 0..<G {
+                    for r in 0..<rowsN {
+                        let t0 = plan.t0(row: r), want = plan.keys(row: r)
+                        let cnt = Int(run.counts[(b * G + g) * rowsN + r])
+                        guard cnt == want, cnt == Int(sel.counts[g * rowsN + r]) else { countErrors += 1; continue }
+                        let base = ((b * G + g) * rowsN + r) * cap
+                        let mine = run.idx[base ..< base + cnt]
+                        var prev: Int32 = -1
+                        for x in mine {
+                            if x <= prev || Int(x) >= t0 { invalid += 1 }
+                            prev = x
+                        }
+                        guard want < t0 else { continue }
+                        sparseRows += 1
+                        let theirs = Set(sel.positions(head: g, row: r))
+                        let srow = ((b * G + g) * rowsN + r) * N
+                        let kth = theirs.map { cpuScores[srow + Int($0)] }.min() ?? 0
+                        var same = 0
+                        for x in mine {
+                            if theirs.contains(x) { same += 1; continue }
+                            let p = cpuScores[srow + Int(x)]
+                            if Double(abs(p - kth)) > tieTolerance * Double(kth) + 1e-7 { hard += 1 }
+                        }
+                        agreement += Double(same) / Double(want)
                     }
-                    guard want < t0 else { continue }
-                    sparseRows += 1
-                    let theirs = Set(sel.positions(head: g, row: r))
-                    let srow = (g * rowsN + r) * N
-                    let kth = theirs.map { cpuScores[srow + Int($0)] }.min() ?? 0
-                    var same = 0
-                    for x in mine {
-                        if theirs.contains(x) { same += 1; continue }
-                        let p = cpuScores[srow + Int(x)]
-                        if Double(abs(p - kth)) > tieTolerance * Double(kth) + 1e-7 { hard += 1 }
-                    }
-                    agreement += Double(same) / Double(want)
                 }
             }
+            let err = DecodeCheck.relError(run.out, ref)
+            var ok = err <= tolerance
+            var note = ok ? "" : "output error \(err);"
+            if !(run.lseErr <= lseTolerance) { ok = false; note += " lse differs from the dense kernel's by \(run.lseErr);" }
+            if countErrors > 0 { ok = false; note += " \(countErrors) rows with a wrong k_t;" }
+            if invalid > 0 { ok = false; note += " \(invalid) indices out of order or not before their tile;" }
+            if hard > 0 { ok = false; note += " \(hard) non-tie mismatches;" }
+            let agree = sparseRows > 0 ? agreement / Double(sparseRows) : 1
+            note += " \(anchor.variant); lse vs dense max abs \(formatFixed(run.lseErr * 1e6, 2))e-6, \(plan.chunks.count) chunks, \(sparseRows) ranked rows"
+            rows.append(DecodeCheckRow(kernel: "prefill-anchor[\(anchor.variant)]", shape: cc.description, relError: err,
+                                       agreement: agree, hardMismatches: hard, k: plan.capacity, passed: ok, note: note))
         }
-        let err = DecodeCheck.relError(gOut, ref)
-        var ok = err <= tolerance
-        var note = ok ? "" : "output error \(err);"
-        if !(lseErr <= lseTolerance) { ok = false; note += " lse differs from the dense kernel's by \(lseErr);" }
-        if countErrors > 0 { ok = false; note += " \(countErrors) rows with a wrong k_t;" }
-        if invalid > 0 { ok = false; note += " \(invalid) indices out of order or not before their tile;" }
-        if hard > 0 { ok = false; note += " \(hard) non-tie mismatches;" }
-        let agree = sparseRows > 0 ? agreement / Double(sparseRows) : 1
-        note += " lse vs dense max abs \(formatFixed(lseErr * 1e6, 2))e-6, \(plan.chunks.count) chunks, \(sparseRows) ranked rows"
-        return DecodeCheckRow(kernel: "prefill-anchor", shape: cc.description, relError: err, agreement: agree,
-                              hardMismatches: hard, k: plan.capacity, passed: ok, note: note)
+        return rows
     }
 }

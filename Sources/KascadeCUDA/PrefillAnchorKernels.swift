@@ -8,6 +8,11 @@ import KascadeCore
 /// log-sum-exp the dense kernel writes), then ``select(q:k:lse:plan:capacity:scores:idx:counts:stream:)``,
 /// then the anchor's own attention: ``PrefillReuseKernels/reuse(q:k:v:batch:queryCount:length:capacity:idx:counts:idxHeads:cap:headMap:out:stream:)``
 /// with the identity head map over this selection (plus the diagonal block).
+///
+/// Two kernel families (``PrefillEngine``): `mma.sync` (any GPU, GQA groups up to 8), and on Hopper
+/// warpgroup products (`wgmma`) on TMA-loaded tiles: the log-sum-exp from the dense `wgmma` kernel
+/// built without its value product, and the scores with one block of 32 positions x `GROUP` heads
+/// (groups 2 and 4; others keep the `mma.sync` scores).
 public final class PrefillAnchorKernels {
     /// Owning device.
     public let device: CUDADevice
@@ -18,12 +23,24 @@ public final class PrefillAnchorKernels {
     /// Keys per shared-memory tile of the scoring passes.
     public static let keysPerBlock = 64
 
+    /// Kernel family of the log-sum-exp pass (`.wgmma` or `.mmaSync`).
+    public let lseEngine: PrefillEngine
+    /// Kernel family of the scoring pass (`.wgmma` or `.mmaSync`).
+    public let scoresEngine: PrefillEngine
+
     let module: CUDAModule
     let lseFn: KernelFunction, scoresFn: KernelFunction, selectFn: KernelFunction
+    let wgmmaModule: CUDAModule?
+    let lseWgmmaFn: KernelFunction?, scoresWgmmaFn: KernelFunction?
+
+    /// Shared-memory stages of key tiles of the `wgmma` passes.
+    static let wgmmaStages = 3
 
     /// Compiles (or loads from the cache) the kernels: one warp per query head of a group (group <= 8).
+    /// `engine: .auto` takes `wgmma` where it runs (kernels compiled for `sm_90a`, a driver with
+    /// `cuTensorMapEncodeTiled`); `.wgmma` throws `.unsupported` where it cannot run.
     public init(device: CUDADevice, compiler: KernelCompiler, dtype: KVDType, headDim: Int,
-                queryHeads: Int, kvHeads: Int) throws(CUDAError) {
+                queryHeads: Int, kvHeads: Int, engine: PrefillEngine = .auto) throws(CUDAError) {
         guard headDim == 64 || headDim == 128 else { throw .unsupported("head dim \(headDim) (64 and 128 are built)") }
         guard kvHeads > 0, queryHeads > 0, queryHeads % kvHeads == 0 else {
             throw .badArgument("query heads \(queryHeads) are not a multiple of KV heads \(kvHeads)")
@@ -41,6 +58,38 @@ public final class PrefillAnchorKernels {
         lseFn = try module.function("anchor_lse")
         scoresFn = try module.function("anchor_scores")
         selectFn = try module.function("anchor_select")
+        let wgmmaRuns = compiler.architecture == "sm_90a" && device.driver.cuTensorMapEncodeTiled != nil
+        if engine == .wgmma && !wgmmaRuns {
+            throw .unsupported("the wgmma anchor kernels need sm_90a and cuTensorMapEncodeTiled (compiling for \(compiler.architecture))")
+        }
+        if engine != .mmaSync && wgmmaRuns {
+            let m = try CUDAModule(device: device, cubin: try compiler.cubin(.prefillAnchorWgmma, defines: [
+                "KV_BF16": dtype == .bf16 ? "1" : "0", "HEAD_DIM": "\(headDim)", "GROUP": "\(group)", "LSE_ONLY": "1",
+                "TILE_N": "\(PrefillKernels.wgmmaTileKeys)", "STAGES": "\(PrefillAnchorKernels.wgmmaStages)"]))
+            wgmmaModule = m
+            lseWgmmaFn = try m.function("prefill_wgmma")
+            scoresWgmmaFn = group == 2 || group == 4 ? try m.function("anchor_scores_wgmma") : nil
+        } else {
+            wgmmaModule = nil; lseWgmmaFn = nil; scoresWgmmaFn = nil
+        }
+        lseEngine = lseWgmmaFn != nil ? .wgmma : .mmaSync
+        scoresEngine = scoresWgmmaFn != nil ? .wgmma : .mmaSync
+    }
+
+    /// Short name of the kernel families: `lse-wgmma/scores-mmaSync` and so on.
+    public var variant: String { "lse-\(lseEngine)/scores-\(scoresEngine)" }
+
+    /// Dynamic shared memory of the `wgmma` log-sum-exp pass: query tile, key stages, barriers, alignment slack.
+    var lseWgmmaSharedBytes: Int {
+        (headDim / 64) * (128 + PrefillAnchorKernels.wgmmaStages * PrefillKernels.wgmmaTileKeys) * 128
+            + 8 * (1 + 4 * PrefillAnchorKernels.wgmmaStages) + 1024
+    }
+    /// Dynamic shared memory of the `wgmma` scoring pass: the block's query rows, key stages, two
+    /// buffers of per-warp column sums, barriers, alignment slack.
+    var scoresWgmmaSharedBytes: Int {
+        let keys = PrefillKernels.wgmmaTileKeys
+        return (headDim / 64) * 32 * group * 128 + PrefillAnchorKernels.wgmmaStages * (headDim / 64) * keys * 128
+            + 2 * (group / 2) * 4 * keys * 4 + 8 * (1 + 2 * PrefillAnchorKernels.wgmmaStages) + 1024
     }
 
     var group: Int { queryHeads / kvHeads }
@@ -49,8 +98,8 @@ public final class PrefillAnchorKernels {
     public var lseSharedBytes: Int { (32 * group + 2 * PrefillAnchorKernels.keysPerBlock) * rowBytes }
     /// Dynamic shared memory of the scoring pass: as the log-sum-exp pass plus the per-warp column sums.
     public var scoresSharedBytes: Int { lseSharedBytes + group * PrefillAnchorKernels.keysPerBlock * 4 }
-    /// Registers per thread of the scoring pass.
-    public var scoreRegisters: Int { scoresFn.registers }
+    /// Registers per thread of the scoring pass (the engine in use).
+    public var scoreRegisters: Int { (scoresWgmmaFn ?? scoresFn).registers }
 
     private func checkShape(batch: Int, queryCount T: Int, length N: Int, capacity: Int) throws(CUDAError) {
         guard batch > 0, T > 0, T <= N, N <= capacity else {
@@ -65,6 +114,16 @@ public final class PrefillAnchorKernels {
                     lse: UInt64, stream: CUDAStream) throws(CUDAError) {
         let cap = capacity ?? length
         try checkShape(batch: batch, queryCount: queryCount, length: length, capacity: cap)
+        if let fn = lseWgmmaFn {
+            let maps = PrefillKernels.wgmmaTensorMaps(q: q, k: k, v: k, batch: batch, queryHeads: queryHeads, kvHeads: kvHeads,
+                                                      headDim: headDim, queryCount: queryCount, length: length, capacity: cap)
+            try TensorMapLaunch.launch(fn, maps: [maps[0], maps[1], nil],
+                                       args: [.int32(Int32(queryCount)), .int32(Int32(length)), .int32(Int32(group)),
+                                              .float(1 / Float(headDim).squareRoot()), .null, .pointer(lse)],
+                                       grid: ((queryCount + 127) / 128, queryHeads, batch), block: 384,
+                                       sharedBytes: lseWgmmaSharedBytes, stream: stream)
+            return
+        }
         let rows = SparseAttention.tileRows(queryCount: queryCount, length: length, tile: PrefillAnchorPlan.tile)
         try lseFn.launch(grid: (rows, kvHeads, batch), block: 32 * group, sharedBytes: lseSharedBytes, stream: stream,
                          [.pointer(q), .pointer(k), .int64(Int64(kvHeads * cap * headDim)), .int64(Int64(cap * headDim)),
@@ -78,6 +137,20 @@ public final class PrefillAnchorKernels {
         let cap = capacity ?? plan.length
         try checkShape(batch: plan.batch, queryCount: plan.queryCount, length: plan.length, capacity: cap)
         guard plan.kvHeads == kvHeads else { throw .badArgument("plan for \(plan.kvHeads) KV heads, kernels for \(kvHeads)") }
+        if let fn = scoresWgmmaFn {
+            var maps = PrefillKernels.wgmmaTensorMaps(q: q, k: k, v: k, batch: plan.batch, queryHeads: queryHeads, kvHeads: kvHeads,
+                                                      headDim: headDim, queryCount: plan.queryCount, length: plan.length, capacity: cap)
+            maps[0].box = [64, UInt32(PrefillAnchorPlan.tile), 1]          // 32 positions of one head per load
+            try TensorMapLaunch.launch(fn, maps: [maps[0], maps[1], nil],
+                                       args: [.int32(Int32(plan.queryCount)), .int32(Int32(plan.length)),
+                                              .float(1 / Float(headDim).squareRoot()), .pointer(lse),
+                                              .int32(Int32(chunk.tileLo)), .int32(Int32(chunk.tiles)), .pointer(scores),
+                                              .int64(Int64(chunk.stride)), .int64(Int64(bitPattern: plan.budget.fraction.bitPattern)),
+                                              .int32(Int32(min(plan.budget.kMin, Int(Int32.max))))],
+                                       grid: (chunk.tiles, kvHeads, plan.batch), block: 128 * (1 + group / 2),
+                                       sharedBytes: scoresWgmmaSharedBytes, stream: stream)
+            return
+        }
         try scoresFn.launch(grid: (chunk.tiles, kvHeads, plan.batch), block: 32 * group, sharedBytes: scoresSharedBytes, stream: stream,
                             [.pointer(q), .pointer(k), .int64(Int64(kvHeads * cap * headDim)), .int64(Int64(cap * headDim)),
                              .int32(Int32(plan.queryCount)), .int32(Int32(plan.length)), .float(1 / Float(headDim).squareRoot()),

@@ -19,8 +19,12 @@ public enum PrefillBench {
         }
         let anchor = try PrefillAnchorKernels(device: device, compiler: compiler, dtype: dtype, headDim: headDim,
                                               queryHeads: queryHeads, kvHeads: kvHeads)
+        let anchorMma = try PrefillAnchorKernels(device: device, compiler: compiler, dtype: dtype, headDim: headDim,
+                                                 queryHeads: queryHeads, kvHeads: kvHeads, engine: .mmaSync)
         let reuse = try PrefillReuseKernels(device: device, compiler: compiler, dtype: dtype, headDim: headDim,
                                             queryHeads: queryHeads, kvHeads: kvHeads)
+        let reuseMma = try PrefillReuseKernels(device: device, compiler: compiler, dtype: dtype, headDim: headDim,
+                                               queryHeads: queryHeads, kvHeads: kvHeads, engine: .mmaSync)
         let stream = try CUDAStream(device: device)
         let H = queryHeads, G = kvHeads, d = headDim, B = batch
         let budget = try Budget(fraction: fraction, kMin: kMin)
@@ -34,7 +38,8 @@ public enum PrefillBench {
         let map = try device.allocate(G * 4)
         try map.upload((0..<G).map { Int32(($0 * 3 + 1) % G) })
         try stream.synchronize()
-        progress("anchor kernels: scores \(anchor.scoreRegisters) registers, \(anchor.scoresSharedBytes) B shared")
+        progress("anchor kernels \(anchor.variant): scores \(anchor.scoreRegisters) registers; mma.sync scores \(anchorMma.scoreRegisters) registers; " +
+                 "reuse \(reuse.engine): \(reuse.reuseFn.registers) registers")
 
         var shapes: [PrefillBenchShape] = []
         var anchors: [PrefillAnchorShape] = []
@@ -94,6 +99,23 @@ public enum PrefillBench {
             try record("lse") {
                 try anchor.lse(q: qBuf.address, k: kBuf.address, batch: B, queryCount: N, length: N, lse: lse.address, stream: stream)
             }
+            if reuseMma.engine != reuse.engine {
+                try record("reuseMma") {
+                    try reuseMma.reuse(q: qBuf.address, k: kBuf.address, v: vBuf.address, batch: B, queryCount: N, length: N,
+                                       idx: idx.address, counts: counts.address, idxHeads: G, cap: cap, headMap: map.address,
+                                       out: out.address, stream: stream)
+                }
+            }
+            if anchorMma.variant != anchor.variant {
+                // The mma.sync passes for comparison (same inputs; `lse` is rewritten with equal values).
+                try record("scoresMma") {
+                    for c in plan.chunks { try anchorMma.scores(q: qBuf.address, k: kBuf.address, lse: lse.address, plan: plan, chunk: c,
+                                                                scores: scores.address, stream: stream) }
+                }
+                try record("lseMma") {
+                    try anchorMma.lse(q: qBuf.address, k: kBuf.address, batch: B, queryCount: N, length: N, lse: lse.address, stream: stream)
+                }
+            }
             let m = { (n: String) in ms[n]! }
             let layer0 = m("dense") + m("scores") + m("select")
             let anchorMs = m("dense") + m("scores") + m("select") + m("sparse")
@@ -106,7 +128,8 @@ public enum PrefillBench {
                                               layer0Ms: layer0, anchorMs: anchorMs, anchorLsePassMs: anchorLse,
                                               modelLevelMs: model, modelLevelLsePassMs: modelLse,
                                               scratchBytes: scratch, selectionBytes: plan.selectionBytes))
-            progress("kascade prefill N=\(N) at \(format2(fraction)): dense \(format3(m("dense"))), lse \(format3(m("lse"))), " +
+            let mma = ms["scoresMma"].map { " (mma.sync: scores \(format3($0)), lse \(format3(ms["lseMma"] ?? 0)), reuse \(format3(ms["reuseMma"] ?? 0)))" } ?? ""
+            progress("kascade prefill N=\(N) at \(format2(fraction)) \(anchor.variant)\(mma): dense \(format3(m("dense"))), lse \(format3(m("lse"))), " +
                      "scores \(format3(m("scores"))), select \(format3(m("select"))) (together \(format3(m("selection")))), " +
                      "sparse \(format3(m("sparse"))), reuse \(format3(m("reuse"))) ms; anchor \(format3(anchorMs)) / " +
                      "\(format3(anchorLse)) (lse pass); model-level \(format3(model)) / \(format3(modelLse)) ms; " +

@@ -1,12 +1,13 @@
 import KascadeCore
 
 /// Checks the Kascade prefill reuse kernel against `SparseAttention.compute(..., tile: 32)` on fresh
-/// random inputs and random per-tile selections read through a many-to-one head map.
+/// random inputs and random per-tile selections read through a many-to-one head map; each case runs
+/// every kernel family the device builds (`mma.sync`, and `wgmma` on Hopper for groups 2 and 4).
 public enum PrefillReuseCheck {
     /// Relative error allowed (tensor cores, output in the input type): the 1e-2.
     public static let tolerance = 1e-2
 
-    /// Shapes: odd lengths, chunks (T < N), both head dims and dtypes, groups 1 to 8.
+    /// Shapes: odd lengths, chunks (T < N), both head dims and dtypes, groups 1, 2, 3, 4 and 8.
     public static func grid(small: Bool) -> [PrefillCheckCase] {
         if small { return [PrefillCheckCase(.bf16, d: 128, b: 2, h: 8, g: 2, n: 150, t: 100)] }
         var cases: [PrefillCheckCase] = []
@@ -17,6 +18,8 @@ public enum PrefillReuseCheck {
                           PrefillCheckCase(dtype, d: d, b: 1, h: 3, g: 3, n: 100)]
             }
         }
+        cases += [PrefillCheckCase(.bf16, d: 128, b: 1, h: 4, g: 2, n: 777, t: 700),
+                  PrefillCheckCase(.fp16, d: 64, b: 2, h: 6, g: 2, n: 1100, t: 1100)]
         return cases
     }
 
@@ -27,16 +30,19 @@ public enum PrefillReuseCheck {
         var rng = SplitMix(seed: seed ^ 0x7e05e)
         for c in cases {
             progress("check prefill reuse \(c)")
-            rows.append(try runCase(c, device: device, compiler: compiler, fraction: fraction, rng: &rng))
+            rows += try runCase(c, device: device, compiler: compiler, fraction: fraction, rng: &rng)
         }
         return rows
     }
 
     static func runCase(_ c: PrefillCheckCase, device: CUDADevice, compiler: KernelCompiler, fraction: Double,
-                        rng: inout SplitMix) throws -> DecodeCheckRow {
+                        rng: inout SplitMix) throws -> [DecodeCheckRow] {
         let geo = try AttentionGeometry(queryHeads: c.queryHeads, kvHeads: c.kvHeads, headDim: c.headDim)
-        let kernels = try PrefillReuseKernels(device: device, compiler: compiler, dtype: c.dtype, headDim: c.headDim,
-                                              queryHeads: c.queryHeads, kvHeads: c.kvHeads)
+        var families = [try PrefillReuseKernels(device: device, compiler: compiler, dtype: c.dtype, headDim: c.headDim,
+                                                queryHeads: c.queryHeads, kvHeads: c.kvHeads, engine: .mmaSync)]
+        let auto = try PrefillReuseKernels(device: device, compiler: compiler, dtype: c.dtype, headDim: c.headDim,
+                                           queryHeads: c.queryHeads, kvHeads: c.kvHeads)
+        if auto.engine != .mmaSync { families.append(auto) }
         let stream = try CUDAStream(device: device)
         let B = c.batch, H = c.queryHeads, G = c.kvHeads, T = c.queryCount, N = c.length, d = c.headDim
         let tile = PrefillReuseKernels.tile
@@ -68,12 +74,15 @@ public enum PrefillReuseCheck {
         let mapB = try device.allocate(G * 4)
         try mapB.upload(map.map { Int32($0) })
         let out = try device.allocate(B * H * T * d * 2)
-        try out.fill(byte: 0xff)
-        try kernels.reuse(q: qb.address, k: kb.address, v: vb.address, batch: B, queryCount: T, length: N,
-                          idx: idx.address, counts: counts.address, idxHeads: G, cap: cap, headMap: mapB.address,
-                          out: out.address, stream: stream)
-        try stream.synchronize()
-        let got = try out.download(UInt16.self, count: B * H * T * d).map { HalfPrecision.value($0, c.dtype) }
+        var outputs: [[Float]] = []
+        for kernels in families {
+            try out.fill(byte: 0xff)
+            try kernels.reuse(q: qb.address, k: kb.address, v: vb.address, batch: B, queryCount: T, length: N,
+                              idx: idx.address, counts: counts.address, idxHeads: G, cap: cap, headMap: mapB.address,
+                              out: out.address, stream: stream)
+            try stream.synchronize()
+            outputs.append(try out.download(UInt16.self, count: B * H * T * d).map { HalfPrecision.value($0, c.dtype) })
+        }
 
         var ref = [Float](repeating: 0, count: B * H * T * d)
         let ws = AttentionWorkspace()
@@ -92,9 +101,11 @@ public enum PrefillReuseCheck {
                 }
             }
         }
-        let err = DecodeCheck.relError(got, ref)
-        let ok = err <= tolerance
-        return DecodeCheckRow(kernel: "prefill-reuse", shape: "\(c.dtype) d=\(d) B=\(B) H=\(H) G=\(G) T=\(T) N=\(N) tile 32 k<=\(cap)", relError: err, agreement: nil,
-                              hardMismatches: nil, k: cap, passed: ok, note: ok ? "" : "output error \(err)")
+        return zip(families, outputs).map { kernels, got in
+            let err = DecodeCheck.relError(got, ref)
+            let ok = err <= tolerance
+            return DecodeCheckRow(kernel: "prefill-reuse-\(kernels.engine)", shape: "\(c.dtype) d=\(d) B=\(B) H=\(H) G=\(G) T=\(T) N=\(N) tile 32 k<=\(cap)",
+                                  relError: err, agreement: nil, hardMismatches: nil, k: cap, passed: ok, note: ok ? "" : "output error \(err)")
+        }
     }
 }

@@ -2,6 +2,11 @@
 /// and KV head, the group's query heads attend to the tile's selected keys (read through the head
 /// map) plus the tile's causal diagonal block; the same layout as ``KascadeCore/SparseAttention``
 /// with `tile: 32`.
+///
+/// Two kernel families (``PrefillEngine``): `mma.sync` with cp.async double buffering (any GPU, GQA
+/// groups up to 8), and on Hopper warpgroup products (`wgmma`): a producer warpgroup gathers the
+/// listed key and value rows with cp.async into the 128-byte swizzled layout, two consumer
+/// warpgroups (the tile's 32 positions x `GROUP` heads) run FlashAttention-3's loop (groups 2 and 4).
 public final class PrefillReuseKernels {
     /// Owning device.
     public let device: CUDADevice
@@ -12,14 +17,18 @@ public final class PrefillReuseKernels {
     /// Query positions per tile.
     public static let tile = 32
     /// Keys per shared-memory tile.
-    public let tileKeys = 32
+    public var tileKeys: Int { engine == .wgmma ? PrefillKernels.wgmmaTileKeys : 32 }
+    /// Kernel family built (`.wgmma` or `.mmaSync`).
+    public let engine: PrefillEngine
 
     let module: CUDAModule
     let reuseFn: KernelFunction
 
     /// Compiles (or loads from the cache) the kernel: one warp per query head of a group (group <= 8).
+    /// `engine: .auto` builds `wgmma` where it runs (`sm_90a`, `cuTensorMapEncodeTiled`, GQA group 2
+    /// or 4), else `mma.sync`; `.wgmma` throws `.unsupported` where it cannot run.
     public init(device: CUDADevice, compiler: KernelCompiler, dtype: KVDType, headDim: Int,
-                queryHeads: Int, kvHeads: Int) throws(CUDAError) {
+                queryHeads: Int, kvHeads: Int, engine: PrefillEngine = .auto) throws(CUDAError) {
         guard headDim == 64 || headDim == 128 else { throw .unsupported("head dim \(headDim) (64 and 128 are built)") }
         guard kvHeads > 0, queryHeads > 0, queryHeads % kvHeads == 0 else {
             throw .badArgument("query heads \(queryHeads) are not a multiple of KV heads \(kvHeads)")
@@ -32,14 +41,33 @@ public final class PrefillReuseKernels {
         self.headDim = headDim
         self.queryHeads = queryHeads
         self.kvHeads = kvHeads
-        module = try CUDAModule(device: device, cubin: try compiler.cubin(.prefillAttention, defines: [
-            "KV_BF16": dtype == .bf16 ? "1" : "0", "HEAD_DIM": "\(headDim)", "WARPS": "\(group)",
-            "MTILES": "2", "TILE_KEYS": "\(tileKeys)"]))
-        reuseFn = try module.function("prefill_reuse")
+        let wgmmaRuns = compiler.architecture == "sm_90a" && device.driver.cuTensorMapEncodeTiled != nil && (group == 2 || group == 4)
+        if engine == .wgmma && !wgmmaRuns {
+            throw .unsupported("the wgmma reuse kernel needs sm_90a, cuTensorMapEncodeTiled and a GQA group of 2 or 4 (group \(group), \(compiler.architecture))")
+        }
+        self.engine = engine != .mmaSync && wgmmaRuns ? .wgmma : .mmaSync
+        let kvDefine = dtype == .bf16 ? "1" : "0"
+        if self.engine == .wgmma {
+            module = try CUDAModule(device: device, cubin: try compiler.cubin(.prefillReuseWgmma, defines: [
+                "KV_BF16": kvDefine, "HEAD_DIM": "\(headDim)", "GROUP": "\(group)",
+                "TILE_N": "\(PrefillKernels.wgmmaTileKeys)", "STAGES": "2"]))
+            reuseFn = try module.function("prefill_reuse_wgmma")
+        } else {
+            module = try CUDAModule(device: device, cubin: try compiler.cubin(.prefillAttention, defines: [
+                "KV_BF16": kvDefine, "HEAD_DIM": "\(headDim)", "WARPS": "\(group)", "MTILES": "2", "TILE_KEYS": "32"]))
+            reuseFn = try module.function("prefill_reuse")
+        }
     }
 
-    /// Dynamic shared memory per block.
-    public var sharedBytes: Int { (32 * (queryHeads / kvHeads) + 4 * tileKeys) * (headDim * 2 + 16) }
+    /// Dynamic shared memory per block: `wgmma`: the block's query rows, two stages of key and value
+    /// tiles, barriers, alignment slack; `mma.sync`: padded query rows and two key and value stages.
+    public var sharedBytes: Int {
+        let group = queryHeads / kvHeads
+        if engine == .wgmma {
+            return (headDim / 64) * (32 * group + 4 * PrefillKernels.wgmmaTileKeys) * 128 + 8 * (1 + 4 * 2) + 1024
+        }
+        return (32 * group + 4 * tileKeys) * (headDim * 2 + 16)
+    }
 
     /// Selection rows for `queryCount` queries over `length` keys: the 32-position tiles they cover.
     public static func rows(queryCount T: Int, length N: Int) -> Int { (N - 1) / tile - (N - T) / tile + 1 }
@@ -59,6 +87,23 @@ public final class PrefillReuseKernels {
         }
         guard batch < 65536, kvCap < Int(Int32.max) else { throw .unsupported("batch \(batch), context \(kvCap)") }
         let rows = PrefillReuseKernels.rows(queryCount: queryCount, length: length)
+        if engine == .wgmma {
+            var maps = PrefillKernels.wgmmaTensorMaps(q: q, k: k, v: v, batch: batch, queryHeads: queryHeads, kvHeads: kvHeads,
+                                                      headDim: headDim, queryCount: queryCount, length: length, capacity: kvCap)
+            maps[0].box = [64, UInt32(PrefillReuseKernels.tile), 1]       // 32 positions of one head per load
+            for (name, a) in [("k", k), ("v", v)] where a % 16 != 0 {
+                throw .badArgument("the wgmma reuse kernel needs 16-byte aligned tensors (\(name) at \(a))")
+            }
+            try TensorMapLaunch.launch(reuseFn, maps: [maps[0], nil, nil],
+                                       args: [.pointer(k), .pointer(v), .int64(Int64(kvHeads * kvCap * headDim)), .int64(Int64(kvCap * headDim)),
+                                              .int32(Int32(queryCount)), .int32(Int32(length)), .float(1 / Float(headDim).squareRoot()),
+                                              .pointer(idx), .pointer(counts), .int64(Int64(idxHeads * rows * cap)),
+                                              .int64(idxHeads == 1 ? 0 : Int64(rows * cap)), .int32(Int32(rows)), .int32(Int32(cap)),
+                                              .int32(Int32(idxHeads)), headMap.map { .pointer($0) } ?? .null, .pointer(out)],
+                                       grid: (rows, kvHeads, batch), block: 128 * (1 + queryHeads / kvHeads / 2),
+                                       sharedBytes: sharedBytes, stream: stream)
+            return
+        }
         try reuseFn.launch(grid: (rows, kvHeads, batch), block: 32 * (queryHeads / kvHeads), sharedBytes: sharedBytes, stream: stream,
                            [.pointer(q), .pointer(k), .pointer(v), .int64(Int64(kvHeads * kvCap * headDim)), .int64(Int64(kvCap * headDim)),
                             .int32(Int32(queryCount)), .int32(Int32(length)), .float(1 / Float(headDim).squareRoot()),

@@ -17,7 +17,8 @@
 //
 // Definitions: KV_BF16, HEAD_DIM (64, 128), TILE_N (64, 128), STAGES (2, 3); PINGPONG (1: the two
 // consumer warpgroups take turns issuing their products, so one's softmax overlaps the other's
-// products), EPI_SMEM (1: the output goes through shared memory for 16-byte stores).
+// products), EPI_SMEM (1: the output goes through shared memory for 16-byte stores), LSE_ONLY (1:
+// only the log-sum-exp, no value loads, no value product, `out` unused; Kascade's anchor layers).
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
@@ -27,6 +28,9 @@ typedef __nv_bfloat16 kv_t;
 #else
 typedef __half kv_t;
 #define WG_T "f16"
+#endif
+#ifndef LSE_ONLY
+#define LSE_ONLY 0
 #endif
 #ifndef TILE_N
 #define TILE_N 128
@@ -54,7 +58,7 @@ constexpr int Q_BYTES = HALVES * Q_SLAB;
 constexpr int KV_BYTES = HALVES * KV_SLAB;
 constexpr int OFF_K = Q_BYTES;
 constexpr int OFF_V = OFF_K + STAGES * KV_BYTES;
-constexpr int OFF_BAR = OFF_V + STAGES * KV_BYTES;
+constexpr int OFF_BAR = OFF_V + (LSE_ONLY ? 0 : STAGES * KV_BYTES);   // LSE_ONLY: no value stages
 constexpr int SN = BN / 2;                     // score registers per thread
 constexpr int ON = D / 2;                      // output registers per thread
 constexpr int PK = BN / 16;                    // k-steps of the value product
@@ -175,7 +179,8 @@ template <int N> __device__ __forceinline__ void wgmma_rs(float* d, const unsign
 }
 
 // Grid: (ceil(T / 128), H, B); block 384 threads (warpgroup 0 loads, 1 and 2 compute); dynamic
-// shared memory HALVES * (128 + 2 * STAGES * TILE_N) * 128 + 8 * (1 + 4 * STAGES) + 1024 bytes.
+// shared memory HALVES * (128 + 2 * STAGES * TILE_N) * 128 + 8 * (1 + 4 * STAGES) + 1024 bytes
+// (LSE_ONLY: HALVES * (128 + STAGES * TILE_N) * 128 + 8 * (1 + 4 * STAGES) + 1024).
 extern "C" __global__ void __launch_bounds__(384, 1)
 prefill_wgmma(const __grid_constant__ TensorMaps maps, int T, int N, int group, float scale,
               kv_t* __restrict__ out, float* __restrict__ lse)
@@ -230,6 +235,7 @@ prefill_wgmma(const __grid_constant__ TensorMaps maps, int T, int N, int group, 
                 mbar_expect_tx(fullK(s), KV_BYTES);
                 #pragma unroll
                 for (int x = 0; x < HALVES; ++x) tma_load(sK + s * KV_BYTES + x * KV_SLAB, mk, fullK(s), x * 64, j * BN, b * G + g);
+                if (LSE_ONLY) continue;
                 mbar_wait(emptyV(s), ph ^ 1);
                 mbar_expect_tx(fullV(s), KV_BYTES);
                 #pragma unroll
@@ -336,6 +342,21 @@ prefill_wgmma(const __grid_constant__ TensorMaps maps, int T, int N, int group, 
 
     mbar_wait(barQ, 0);
     float corr[2];
+#if LSE_ONLY
+    for (int j = 0; j < ntiles; ++j) {
+        const int st = j % STAGES;
+        mbar_wait(fullK(st), (j / STAGES) & 1);
+        turn_wait();
+        wg_fence();
+        issue_qk(st);
+        wg_commit();
+        turn_pass(j == ntiles - 1);
+        wg_wait<0>();
+        reg_fence<SN>(s);
+        mbar_arrive(emptyK(st));
+        softmax(j, corr);
+    }
+#else
     mbar_wait(fullK(0), 0);
     turn_wait();
     wg_fence();
@@ -383,6 +404,7 @@ prefill_wgmma(const __grid_constant__ TensorMaps maps, int T, int N, int group, 
         wg_wait<0>();
         reg_fence<ON>(o);
     }
+#endif
 
     // Row sums over the quad, normalise, write.
     #pragma unroll
@@ -390,6 +412,7 @@ prefill_wgmma(const __grid_constant__ TensorMaps maps, int T, int N, int group, 
         lrow[r] += __shfl_xor_sync(0xffffffffu, lrow[r], 1);
         lrow[r] += __shfl_xor_sync(0xffffffffu, lrow[r], 2);
     }
+#if !LSE_ONLY
     const float inv0 = 1.f / lrow[0], inv1 = 1.f / lrow[1];
     kv_t* ob = out + ((long long)b * H + h) * (long long)T * D;
 #if EPI_SMEM
@@ -422,6 +445,7 @@ prefill_wgmma(const __grid_constant__ TensorMaps maps, int T, int N, int group, 
         if (row0 < T) *reinterpret_cast<unsigned*>(ob + (long long)row0 * D + col) = pack2(o[4 * i] * inv0, o[4 * i + 1] * inv0);
         if (row0 + 8 < T) *reinterpret_cast<unsigned*>(ob + (long long)(row0 + 8) * D + col) = pack2(o[4 * i + 2] * inv1, o[4 * i + 3] * inv1);
     }
+#endif
 #endif
     if (lse && (lane & 3) == 0) {
         float* lb = lse + ((long long)b * H + h) * (long long)T;

@@ -1,0 +1,194 @@
+// Kascade prefill anchor scores on Hopper (Deshmukh, Goyal, Kwatra, Ramjee, arXiv 2512.16391;
+// SPEC 2.2): the tile-pooled full-softmax probabilities of anchor_scores (prefill_anchor.cu) with
+// warpgroup matrix products (wgmma) on TMA-loaded, 128-byte swizzled tiles, after FlashAttention-3
+// (Shah et al., arXiv 2407.08608).
+//
+// Compiled after prefill_wgmma.cu (same translation unit), whose helpers, tensor-map struct and
+// constants (D, BN = TILE_N, HALVES, KV_SLAB, KV_BYTES, STAGES) it uses. Definitions: GROUP (2 or
+// 4: the block's 32 * GROUP rows are one or two 64-row consumer warpgroups; other groups compile
+// nothing here).
+//
+// One block owns one 32-position tile starting at t0 and one KV head g: its rows are the
+// (query head g * GROUP + w, position t0 + i) pairs, row 32 w + i. Per 128-key tile below t0,
+// S = Q K^T (wgmma, Q and K from shared memory), p = exp2(S * scale * log2e - lse2_row), and the
+// column sums over the block's rows: over each thread's two rows, a reduce-scatter over the 8 lanes
+// that share columns (28 shuffles), then the warps' partial sums through shared memory.
+// maps.q: q as (d, T, B*H), box (64, 32, 1) (rows outside the last T positions read as zeros; their
+// lse is taken as +inf, so they add nothing); maps.k: k as (d, N, B*G), box (64, TILE_N, 1); maps.v
+// unused. scores and the skipped dense tiles as in anchor_scores.
+#if GROUP == 2 || GROUP == 4
+
+constexpr int A_ROWS = 32 * GROUP;             // rows of a block
+constexpr int A_CW = A_ROWS / 64;              // consumer warpgroups
+constexpr int A_THREADS = 128 * (1 + A_CW);
+constexpr int A_WARPS = 4 * A_CW;              // consumer warps
+constexpr int A_QSLAB = A_ROWS * 128;          // bytes of one 64-column slab of the query rows
+constexpr int A_QBYTES = HALVES * A_QSLAB;
+constexpr int A_OFF_K = A_QBYTES;
+constexpr int A_OFF_RED = A_OFF_K + STAGES * KV_BYTES;
+constexpr int A_OFF_BAR = A_OFF_RED + 2 * A_WARPS * BN * 4;
+static_assert(BN == 128, "TILE_N must be 128");
+
+/// Keys a tile starting at t0 keeps: min(max(kMin, ceil(fraction * t0)), t0) (as in prefill_anchor.cu).
+__device__ __forceinline__ int anchor_tile_budget(int t0, double fraction, int kMin) {
+    if (t0 <= 0) return 0;
+    long long want = (long long)ceil(fraction * (double)t0);
+    long long k = want > kMin ? want : kMin;
+    return (int)(k < t0 ? k : t0);
+}
+
+// Grid (chunkTiles, G, B), A_THREADS threads (warpgroup 0 loads), dynamic shared memory
+// A_OFF_BAR + 8 * (1 + 2 * STAGES) + 1024 bytes. Longest tiles first.
+extern "C" __global__ void __launch_bounds__(A_THREADS, 1)
+anchor_scores_wgmma(const __grid_constant__ TensorMaps maps, int T, int N, float scale, const float* __restrict__ lse,
+                    int tileLo, int chunkTiles, float* __restrict__ scores, long long stride, long long fractionBits, int kMin)
+{
+    extern __shared__ unsigned char smem_raw[];
+    const unsigned raw = static_cast<unsigned>(__cvta_generic_to_shared(smem_raw));
+    const unsigned base = (raw + 1023u) & ~1023u;
+    const unsigned sQ = base, sK = base + A_OFF_K;
+    float* red = reinterpret_cast<float*>(smem_raw + (base - raw) + A_OFF_RED);   // [2][A_WARPS][BN]
+    const unsigned barQ = base + A_OFF_BAR;
+    auto fullK = [&](int s) { return barQ + 8u * (1 + s); };
+    auto emptyK = [&](int s) { return barQ + 8u * (1 + STAGES + s); };
+
+    const int g = blockIdx.y, b = blockIdx.z;
+    const int G = gridDim.y, H = G * GROUP;
+    const int shift = N - T;
+    const int r = tileLo + (chunkTiles - 1 - (int)blockIdx.x);
+    const int t0 = (shift / 32 + r) * 32;
+    if (anchor_tile_budget(t0, __longlong_as_double(fractionBits), kMin) >= t0) return;   // dense tile: nothing to rank
+    const int ntiles = (t0 + BN - 1) / BN;
+    const int tid = threadIdx.x;
+    const int wg = tid >> 7;
+
+    if (tid == 0) {
+        mbar_init(barQ, 1);
+        for (int s = 0; s < STAGES; ++s) { mbar_init(fullK(s), 1); mbar_init(emptyK(s), 128 * A_CW); }
+        asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
+        asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
+    }
+    __syncthreads();
+
+    if (wg == 0) {
+#if A_CW > 1
+        asm volatile("setmaxnreg.dec.sync.aligned.u32 24;\n" ::: "memory");
+#endif
+        if (tid == 0) {
+            const void* mq = maps.q;
+            const void* mk = maps.k;
+            mbar_expect_tx(barQ, A_QBYTES);
+            #pragma unroll
+            for (int w = 0; w < GROUP; ++w) {
+                #pragma unroll
+                for (int x = 0; x < HALVES; ++x)
+                    tma_load(sQ + x * A_QSLAB + w * 32 * 128, mq, barQ, x * 64, t0 - shift, b * H + g * GROUP + w);
+            }
+            for (int j = 0; j < ntiles; ++j) {
+                const int s = j % STAGES;
+                const unsigned ph = (j / STAGES) & 1;
+                mbar_wait(emptyK(s), ph ^ 1);
+                mbar_expect_tx(fullK(s), KV_BYTES);
+                #pragma unroll
+                for (int x = 0; x < HALVES; ++x) tma_load(sK + s * KV_BYTES + x * KV_SLAB, mk, fullK(s), x * 64, j * BN, b * G + g);
+            }
+        }
+        return;
+    }
+
+#if A_CW > 1
+    asm volatile("setmaxnreg.inc.sync.aligned.u32 240;\n" ::: "memory");
+#endif
+    const int c = wg - 1;
+    const int t128 = tid & 127, warp = t128 >> 5, lane = t128 & 31;
+    const int rowA = 64 * c + 16 * warp + (lane >> 2), rowB = rowA + 8;    // block rows of this thread
+    // log2-domain log-sum-exp of a block row; +inf hides rows outside the last T positions.
+    auto lse2 = [&](int row) -> float {
+        const int p = t0 + (row & 31);
+        const long long h = (long long)b * H + g * GROUP + (row >> 5);
+        return (p >= shift && p < N) ? lse[h * T + (p - shift)] * LOG2E : __int_as_float(0x7f800000);
+    };
+    const float l0 = lse2(rowA), l1 = lse2(rowB);
+    const float sl2 = scale * LOG2E;
+    const unsigned qBase = sQ + c * 64 * 128;
+    float* out = scores + (((long long)b * G + g) * chunkTiles + (r - tileLo)) * stride;
+    const bool h4 = (lane & 16) != 0, h3 = (lane & 8) != 0, h2 = (lane & 4) != 0;
+    const int colBase = ((lane >> 2) & 7) * 4;           // 16 h4 + 8 h3 + 4 h2
+
+    auto issue = [&](float* acc, int st) {
+        const unsigned kb = sK + st * KV_BYTES;
+        #pragma unroll
+        for (int kk = 0; kk < D / 16; ++kk) {
+            unsigned long long da = smem_desc(qBase + (kk >> 2) * A_QSLAB + (kk & 3) * 32, 16, 1024);
+            unsigned long long db = smem_desc(kb + (kk >> 2) * KV_SLAB + (kk & 3) * 32, 16, 1024);
+            wgmma_ss<BN>(acc, da, db, kk > 0);
+        }
+    };
+    // Column sums of tile j from its scores `acc` (m64n128 accumulator layout).
+    auto process = [&](const float* acc, int j) {
+        float v[32];
+        #pragma unroll
+        for (int i = 0; i < 16; ++i) {
+            #pragma unroll
+            for (int e = 0; e < 2; ++e)
+                v[2 * i + e] = fast_exp2(fmaf(acc[4 * i + e], sl2, -l0)) + fast_exp2(fmaf(acc[4 * i + 2 + e], sl2, -l1));
+        }
+        #pragma unroll
+        for (int m = 0; m < 16; ++m) {
+            const float send = h4 ? v[m] : v[16 + m], keep = h4 ? v[16 + m] : v[m];
+            v[m] = keep + __shfl_xor_sync(0xffffffffu, send, 16);
+        }
+        #pragma unroll
+        for (int m = 0; m < 8; ++m) {
+            const float send = h3 ? v[m] : v[8 + m], keep = h3 ? v[8 + m] : v[m];
+            v[m] = keep + __shfl_xor_sync(0xffffffffu, send, 8);
+        }
+        #pragma unroll
+        for (int m = 0; m < 4; ++m) {
+            const float send = h2 ? v[m] : v[4 + m], keep = h2 ? v[4 + m] : v[m];
+            v[m] = keep + __shfl_xor_sync(0xffffffffu, send, 4);
+        }
+        float* rb = red + ((j & 1) * A_WARPS + 4 * c + warp) * BN;
+        #pragma unroll
+        for (int m = 0; m < 4; ++m) {
+            const int idx = colBase + m;
+            rb[8 * (idx >> 1) + 2 * (lane & 3) + (idx & 1)] = v[m];
+        }
+        named_sync(1, 128 * A_CW);       // red[j & 1] complete; red[(j + 1) & 1] was read before it
+        const int n0 = j * BN;
+        for (int col = tid - 128; col < BN; col += 128 * A_CW) {
+            float a = 0.f;
+            #pragma unroll
+            for (int w = 0; w < A_WARPS; ++w) a += red[((j & 1) * A_WARPS + w) * BN + col];
+            if (n0 + col < t0) out[n0 + col] = a;
+        }
+    };
+    // Issues tile j + 1 into `nxt` (when there is one), then sums tile j from `cur`.
+    auto step = [&](float* cur, float* nxt, int j) {
+        if (j + 1 < ntiles) {
+            const int st1 = (j + 1) % STAGES;
+            mbar_wait(fullK(st1), ((j + 1) / STAGES) & 1);
+            wg_fence();
+            issue(nxt, st1);
+            wg_commit();
+            wg_wait<1>();
+        } else {
+            wg_wait<0>();
+        }
+        reg_fence<64>(cur);
+        mbar_arrive(emptyK(j % STAGES));
+        process(cur, j);
+    };
+
+    float sa[64], sb[64];
+    mbar_wait(barQ, 0);
+    mbar_wait(fullK(0), 0);
+    wg_fence();
+    issue(sa, 0);
+    wg_commit();
+    for (int j = 0; j < ntiles; j += 2) {
+        step(sa, sb, j);
+        if (j + 1 < ntiles) step(sb, sa, j + 1);
+    }
+}
+#endif
