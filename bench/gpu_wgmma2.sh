@@ -14,8 +14,8 @@ S=$(date +%s)
 if [[ ${SKIP_CHECK:-0} != 1 ]]; then
   timeout ${CHECK_T:-200} $BIN check --device cuda --prefill-only --json $OUT/check.json 2>$OUT/check.err > $OUT/check.txt
   echo "check --prefill-only rc=$? ($(( $(date +%s) - S )) s)"; tail -2 $OUT/check.err
-  grep -E "prefill-reuse|prefill-anchor|passed" $OUT/check.txt | cut -c1-260
-  grep -iE "fail|error" $OUT/check.txt | head -5
+  grep -E "wgmma" $OUT/check.txt | cut -c1-150
+  grep -E "passed" $OUT/check.txt | tail -1; grep -iE "\| fail" $OUT/check.txt | head -5
   for tool in memcheck racecheck; do
     echo "== compute-sanitizer --tool $tool" >> $OUT/sanitizer.txt
     timeout ${SAN_T:-100} compute-sanitizer --tool $tool --print-limit 10 $BIN check --device cuda --small --anchor-only --seed 7 >> $OUT/sanitizer.txt 2>&1

@@ -12,7 +12,8 @@ import KascadeCore
 /// Two kernel families (``PrefillEngine``): `mma.sync` (any GPU, GQA groups up to 8), and on Hopper
 /// warpgroup products (`wgmma`) on TMA-loaded tiles: the log-sum-exp from the dense `wgmma` kernel
 /// built without its value product, and the scores with one block of 32 positions x `GROUP` heads
-/// (groups 2 and 4; others keep the `mma.sync` scores).
+/// whose two consumer warpgroups split each 128-key tile (groups 2 and 4; others keep the
+/// `mma.sync` scores).
 public final class PrefillAnchorKernels {
     /// Owning device.
     public let device: CUDADevice
@@ -85,11 +86,11 @@ public final class PrefillAnchorKernels {
             + 8 * (1 + 4 * PrefillAnchorKernels.wgmmaStages) + 1024
     }
     /// Dynamic shared memory of the `wgmma` scoring pass: the block's query rows, key stages, two
-    /// buffers of per-warp column sums, barriers, alignment slack.
+    /// buffers of per-warp column sums per consumer warpgroup, barriers, alignment slack.
     var scoresWgmmaSharedBytes: Int {
         let keys = PrefillKernels.wgmmaTileKeys
         return (headDim / 64) * 32 * group * 128 + PrefillAnchorKernels.wgmmaStages * (headDim / 64) * keys * 128
-            + 2 * (group / 2) * 4 * keys * 4 + 8 * (1 + 2 * PrefillAnchorKernels.wgmmaStages) + 1024
+            + 2 * 2 * 4 * (keys / 2) * 4 + 8 * (1 + 2 * PrefillAnchorKernels.wgmmaStages) + 1024
     }
 
     var group: Int { queryHeads / kvHeads }
@@ -147,7 +148,7 @@ public final class PrefillAnchorKernels {
                                               .int32(Int32(chunk.tileLo)), .int32(Int32(chunk.tiles)), .pointer(scores),
                                               .int64(Int64(chunk.stride)), .int64(Int64(bitPattern: plan.budget.fraction.bitPattern)),
                                               .int32(Int32(min(plan.budget.kMin, Int(Int32.max))))],
-                                       grid: (chunk.tiles, kvHeads, plan.batch), block: 128 * (1 + group / 2),
+                                       grid: (chunk.tiles, kvHeads, plan.batch), block: 384,
                                        sharedBytes: scoresWgmmaSharedBytes, stream: stream)
             return
         }

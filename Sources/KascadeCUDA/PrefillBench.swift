@@ -3,7 +3,9 @@ import KascadeCore
 /// Times GPU prefill at the paper's shapes on generated inputs (batch 1, T = N), with CUDA events
 /// around each run (median after warm-up): the dense causal kernel (with log-sum-exp) and Kascade
 /// prefill (Deshmukh et al., arXiv 2512.16391): each anchor step, a reuse layer over the anchor's own
-/// selection, and the measured model-level time `(T_layer0 + 4 T_anchor + 27 T_reuse) / 32`.
+/// selection, and the measured model-level time `(T_layer0 + 4 T_anchor + 27 T_reuse) / 32`. Where the
+/// device builds two kernel families (`wgmma`, `mma.sync`) for a step, both are timed and the step
+/// counts at the faster one.
 public enum PrefillBench {
     /// Runs over `lengths` x block-shape `variants`; `progress` gets one line per step.
     public static func run(device: CUDADevice, compiler: KernelCompiler, lengths: [Int], batch: Int = 1,
@@ -74,48 +76,51 @@ public enum PrefillBench {
             func record(_ name: String, _ body: () throws -> Void) throws {
                 ms[name] = try time { _ in try body() }.median
             }
-            try record("scores") {
+            // Each step with both kernel families where they differ (`<step>Wgmma`, `<step>Mma`); the
+            // step's time is the faster one (both are checked by `kascade check`).
+            var chosen: [String] = []
+            func pair(_ name: String, differ: Bool, _ fast: () throws -> Void, _ mma: () throws -> Void) throws {
+                guard differ else { try record(name, fast); return }
+                try record(name + "Wgmma", fast)
+                try record(name + "Mma", mma)
+                let w = ms[name + "Wgmma"]!, s = ms[name + "Mma"]!
+                ms[name] = min(w, s)
+                chosen.append("\(name) \(w <= s ? "wgmma" : "mma.sync") (\(format3(w)) / \(format3(s)))")
+            }
+            let scoresDiffer = anchor.scoresEngine != anchorMma.scoresEngine, reuseDiffer = reuse.engine != reuseMma.engine
+            try pair("scores", differ: scoresDiffer, {
                 for c in plan.chunks { try anchor.scores(q: qBuf.address, k: kBuf.address, lse: lse.address, plan: plan, chunk: c,
                                                          scores: scores.address, stream: stream) }
-            }
+            }, {
+                for c in plan.chunks { try anchorMma.scores(q: qBuf.address, k: kBuf.address, lse: lse.address, plan: plan, chunk: c,
+                                                            scores: scores.address, stream: stream) }
+            })
             try record("select") {
                 for c in plan.chunks { try anchor.rank(plan: plan, chunk: c, scores: scores.address, idx: idx.address,
                                                        counts: counts.address, stream: stream) }
             }
+            let fastSelect = !scoresDiffer || ms["scoresWgmma"]! <= ms["scoresMma"]! ? anchor : anchorMma
             try record("selection") {
-                try anchor.select(q: qBuf.address, k: kBuf.address, lse: lse.address, plan: plan, scores: scores.address,
-                                  idx: idx.address, counts: counts.address, stream: stream)
+                try fastSelect.select(q: qBuf.address, k: kBuf.address, lse: lse.address, plan: plan, scores: scores.address,
+                                      idx: idx.address, counts: counts.address, stream: stream)
             }
-            try record("sparse") {
-                try reuse.reuse(q: qBuf.address, k: kBuf.address, v: vBuf.address, batch: B, queryCount: N, length: N,
-                                idx: idx.address, counts: counts.address, idxHeads: G, cap: cap, headMap: nil,
-                                out: out.address, stream: stream)
-            }
-            try record("reuse") {
-                try reuse.reuse(q: qBuf.address, k: kBuf.address, v: vBuf.address, batch: B, queryCount: N, length: N,
-                                idx: idx.address, counts: counts.address, idxHeads: G, cap: cap, headMap: map.address,
-                                out: out.address, stream: stream)
-            }
-            try record("lse") {
-                try anchor.lse(q: qBuf.address, k: kBuf.address, batch: B, queryCount: N, length: N, lse: lse.address, stream: stream)
-            }
-            if reuseMma.engine != reuse.engine {
-                try record("reuseMma") {
+            for (name, hm) in [("sparse", nil), ("reuse", map.address)] as [(String, UInt64?)] {
+                try pair(name, differ: reuseDiffer, {
+                    try reuse.reuse(q: qBuf.address, k: kBuf.address, v: vBuf.address, batch: B, queryCount: N, length: N,
+                                    idx: idx.address, counts: counts.address, idxHeads: G, cap: cap, headMap: hm,
+                                    out: out.address, stream: stream)
+                }, {
                     try reuseMma.reuse(q: qBuf.address, k: kBuf.address, v: vBuf.address, batch: B, queryCount: N, length: N,
-                                       idx: idx.address, counts: counts.address, idxHeads: G, cap: cap, headMap: map.address,
+                                       idx: idx.address, counts: counts.address, idxHeads: G, cap: cap, headMap: hm,
                                        out: out.address, stream: stream)
-                }
+                })
             }
-            if anchorMma.variant != anchor.variant {
-                // The mma.sync passes for comparison (same inputs; `lse` is rewritten with equal values).
-                try record("scoresMma") {
-                    for c in plan.chunks { try anchorMma.scores(q: qBuf.address, k: kBuf.address, lse: lse.address, plan: plan, chunk: c,
-                                                                scores: scores.address, stream: stream) }
-                }
-                try record("lseMma") {
-                    try anchorMma.lse(q: qBuf.address, k: kBuf.address, batch: B, queryCount: N, length: N, lse: lse.address, stream: stream)
-                }
-            }
+            // `lse` is rewritten with equal values (both passes are checked against the dense kernel's).
+            try pair("lse", differ: anchor.lseEngine != anchorMma.lseEngine, {
+                try anchor.lse(q: qBuf.address, k: kBuf.address, batch: B, queryCount: N, length: N, lse: lse.address, stream: stream)
+            }, {
+                try anchorMma.lse(q: qBuf.address, k: kBuf.address, batch: B, queryCount: N, length: N, lse: lse.address, stream: stream)
+            })
             let m = { (n: String) in ms[n]! }
             let layer0 = m("dense") + m("scores") + m("select")
             let anchorMs = m("dense") + m("scores") + m("select") + m("sparse")
@@ -128,8 +133,8 @@ public enum PrefillBench {
                                               layer0Ms: layer0, anchorMs: anchorMs, anchorLsePassMs: anchorLse,
                                               modelLevelMs: model, modelLevelLsePassMs: modelLse,
                                               scratchBytes: scratch, selectionBytes: plan.selectionBytes))
-            let mma = ms["scoresMma"].map { " (mma.sync: scores \(format3($0)), lse \(format3(ms["lseMma"] ?? 0)), reuse \(format3(ms["reuseMma"] ?? 0)))" } ?? ""
-            progress("kascade prefill N=\(N) at \(format2(fraction)) \(anchor.variant)\(mma): dense \(format3(m("dense"))), lse \(format3(m("lse"))), " +
+            let picks = chosen.isEmpty ? "" : " [wgmma / mma.sync: " + chosen.joined(separator: ", ") + "]"
+            progress("kascade prefill N=\(N) at \(format2(fraction))\(picks): dense \(format3(m("dense"))), lse \(format3(m("lse"))), " +
                      "scores \(format3(m("scores"))), select \(format3(m("select"))) (together \(format3(m("selection")))), " +
                      "sparse \(format3(m("sparse"))), reuse \(format3(m("reuse"))) ms; anchor \(format3(anchorMs)) / " +
                      "\(format3(anchorLse)) (lse pass); model-level \(format3(model)) / \(format3(modelLse)) ms; " +

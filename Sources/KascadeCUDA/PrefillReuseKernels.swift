@@ -5,7 +5,7 @@
 ///
 /// Two kernel families (``PrefillEngine``): `mma.sync` with cp.async double buffering (any GPU, GQA
 /// groups up to 8), and on Hopper warpgroup products (`wgmma`): a producer warpgroup gathers the
-/// listed key and value rows with cp.async into the 128-byte swizzled layout, two consumer
+/// listed key and value rows with cp.async into the 128-byte swizzled layout (three stages), two consumer
 /// warpgroups (the tile's 32 positions x `GROUP` heads) run FlashAttention-3's loop (groups 2 and 4).
 public final class PrefillReuseKernels {
     /// Owning device.
@@ -20,6 +20,8 @@ public final class PrefillReuseKernels {
     public var tileKeys: Int { engine == .wgmma ? PrefillKernels.wgmmaTileKeys : 32 }
     /// Kernel family built (`.wgmma` or `.mmaSync`).
     public let engine: PrefillEngine
+    /// Shared-memory stages of key and value tiles of the `wgmma` kernel.
+    static let wgmmaStages = 3
 
     let module: CUDAModule
     let reuseFn: KernelFunction
@@ -50,7 +52,7 @@ public final class PrefillReuseKernels {
         if self.engine == .wgmma {
             module = try CUDAModule(device: device, cubin: try compiler.cubin(.prefillReuseWgmma, defines: [
                 "KV_BF16": kvDefine, "HEAD_DIM": "\(headDim)", "GROUP": "\(group)",
-                "TILE_N": "\(PrefillKernels.wgmmaTileKeys)", "STAGES": "2"]))
+                "TILE_N": "\(PrefillKernels.wgmmaTileKeys)", "STAGES": "\(PrefillReuseKernels.wgmmaStages)"]))
             reuseFn = try module.function("prefill_reuse_wgmma")
         } else {
             module = try CUDAModule(device: device, cubin: try compiler.cubin(.prefillAttention, defines: [
@@ -64,7 +66,8 @@ public final class PrefillReuseKernels {
     public var sharedBytes: Int {
         let group = queryHeads / kvHeads
         if engine == .wgmma {
-            return (headDim / 64) * (32 * group + 4 * PrefillKernels.wgmmaTileKeys) * 128 + 8 * (1 + 4 * 2) + 1024
+            let stages = PrefillReuseKernels.wgmmaStages
+            return (headDim / 64) * (32 * group + 2 * stages * PrefillKernels.wgmmaTileKeys) * 128 + 8 * (1 + 4 * stages) + 1024
         }
         return (32 * group + 4 * tileKeys) * (headDim * 2 + 16)
     }

@@ -5,28 +5,30 @@
 //
 // Compiled after prefill_wgmma.cu (same translation unit), whose helpers, tensor-map struct and
 // constants (D, BN = TILE_N, HALVES, KV_SLAB, KV_BYTES, STAGES) it uses. Definitions: GROUP (2 or
-// 4: the block's 32 * GROUP rows are one or two 64-row consumer warpgroups; other groups compile
-// nothing here).
+// 4: the block's 32 * GROUP rows are one or two 64-row halves; other groups compile nothing here).
 //
 // One block owns one 32-position tile starting at t0 and one KV head g: its rows are the
-// (query head g * GROUP + w, position t0 + i) pairs, row 32 w + i. Per 128-key tile below t0,
-// S = Q K^T (wgmma, Q and K from shared memory), p = exp2(S * scale * log2e - lse2_row), and the
-// column sums over the block's rows: over each thread's two rows, a reduce-scatter over the 8 lanes
-// that share columns (28 shuffles), then the warps' partial sums through shared memory.
+// (query head g * GROUP + w, position t0 + i) pairs, row 32 w + i. Per 128-key tile below t0 (one
+// TMA stage), consumer warpgroup c takes keys 64 c ... 64 c + 63 against all the block's rows, so
+// that its column sums are complete inside it and the two warpgroups run unsynchronised (one's
+// products overlap the other's exponentials): S = Q K^T (wgmma, Q and K from shared memory),
+// p = exp2(S * scale * log2e - lse2_row), the sums over each thread's rows, a reduce-scatter over
+// the 8 lanes that share columns (14 shuffles), the 4 warps' partial sums through shared memory.
+// Each warpgroup also issues the next tile's product before summing this one.
 // maps.q: q as (d, T, B*H), box (64, 32, 1) (rows outside the last T positions read as zeros; their
 // lse is taken as +inf, so they add nothing); maps.k: k as (d, N, B*G), box (64, TILE_N, 1); maps.v
 // unused. scores and the skipped dense tiles as in anchor_scores.
 #if GROUP == 2 || GROUP == 4
 
 constexpr int A_ROWS = 32 * GROUP;             // rows of a block
-constexpr int A_CW = A_ROWS / 64;              // consumer warpgroups
-constexpr int A_THREADS = 128 * (1 + A_CW);
-constexpr int A_WARPS = 4 * A_CW;              // consumer warps
+constexpr int A_RH = A_ROWS / 64;              // 64-row halves
+constexpr int A_THREADS = 384;                 // producer + two consumer warpgroups
+constexpr int A_KEYS = BN / 2;                 // keys of a stage per consumer warpgroup
 constexpr int A_QSLAB = A_ROWS * 128;          // bytes of one 64-column slab of the query rows
 constexpr int A_QBYTES = HALVES * A_QSLAB;
 constexpr int A_OFF_K = A_QBYTES;
 constexpr int A_OFF_RED = A_OFF_K + STAGES * KV_BYTES;
-constexpr int A_OFF_BAR = A_OFF_RED + 2 * A_WARPS * BN * 4;
+constexpr int A_OFF_BAR = A_OFF_RED + 2 * 2 * 4 * A_KEYS * 4;    // [warpgroup][buffer][warp][key]
 static_assert(BN == 128, "TILE_N must be 128");
 
 /// Keys a tile starting at t0 keeps: min(max(kMin, ceil(fraction * t0)), t0) (as in prefill_anchor.cu).
@@ -37,7 +39,7 @@ __device__ __forceinline__ int anchor_tile_budget(int t0, double fraction, int k
     return (int)(k < t0 ? k : t0);
 }
 
-// Grid (chunkTiles, G, B), A_THREADS threads (warpgroup 0 loads), dynamic shared memory
+// Grid (chunkTiles, G, B), 384 threads (warpgroup 0 loads), dynamic shared memory
 // A_OFF_BAR + 8 * (1 + 2 * STAGES) + 1024 bytes. Longest tiles first.
 extern "C" __global__ void __launch_bounds__(A_THREADS, 1)
 anchor_scores_wgmma(const __grid_constant__ TensorMaps maps, int T, int N, float scale, const float* __restrict__ lse,
@@ -47,7 +49,7 @@ anchor_scores_wgmma(const __grid_constant__ TensorMaps maps, int T, int N, float
     const unsigned raw = static_cast<unsigned>(__cvta_generic_to_shared(smem_raw));
     const unsigned base = (raw + 1023u) & ~1023u;
     const unsigned sQ = base, sK = base + A_OFF_K;
-    float* red = reinterpret_cast<float*>(smem_raw + (base - raw) + A_OFF_RED);   // [2][A_WARPS][BN]
+    float* red = reinterpret_cast<float*>(smem_raw + (base - raw) + A_OFF_RED);
     const unsigned barQ = base + A_OFF_BAR;
     auto fullK = [&](int s) { return barQ + 8u * (1 + s); };
     auto emptyK = [&](int s) { return barQ + 8u * (1 + STAGES + s); };
@@ -64,16 +66,14 @@ anchor_scores_wgmma(const __grid_constant__ TensorMaps maps, int T, int N, float
 
     if (tid == 0) {
         mbar_init(barQ, 1);
-        for (int s = 0; s < STAGES; ++s) { mbar_init(fullK(s), 1); mbar_init(emptyK(s), 128 * A_CW); }
+        for (int s = 0; s < STAGES; ++s) { mbar_init(fullK(s), 1); mbar_init(emptyK(s), 256); }
         asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
         asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
     }
     __syncthreads();
 
     if (wg == 0) {
-#if A_CW > 1
         asm volatile("setmaxnreg.dec.sync.aligned.u32 24;\n" ::: "memory");
-#endif
         if (tid == 0) {
             const void* mq = maps.q;
             const void* mk = maps.k;
@@ -96,71 +96,82 @@ anchor_scores_wgmma(const __grid_constant__ TensorMaps maps, int T, int N, float
         return;
     }
 
-#if A_CW > 1
     asm volatile("setmaxnreg.inc.sync.aligned.u32 240;\n" ::: "memory");
-#endif
     const int c = wg - 1;
     const int t128 = tid & 127, warp = t128 >> 5, lane = t128 & 31;
-    const int rowA = 64 * c + 16 * warp + (lane >> 2), rowB = rowA + 8;    // block rows of this thread
-    // log2-domain log-sum-exp of a block row; +inf hides rows outside the last T positions.
+    // log2-domain log-sum-exp of block row `row`; +inf hides rows outside the last T positions.
     auto lse2 = [&](int row) -> float {
         const int p = t0 + (row & 31);
         const long long h = (long long)b * H + g * GROUP + (row >> 5);
         return (p >= shift && p < N) ? lse[h * T + (p - shift)] * LOG2E : __int_as_float(0x7f800000);
     };
-    const float l0 = lse2(rowA), l1 = lse2(rowB);
+    float l2[A_RH][2];
+    #pragma unroll
+    for (int h = 0; h < A_RH; ++h) {
+        const int row = 64 * h + 16 * warp + (lane >> 2);
+        l2[h][0] = lse2(row);
+        l2[h][1] = lse2(row + 8);
+    }
     const float sl2 = scale * LOG2E;
-    const unsigned qBase = sQ + c * 64 * 128;
     float* out = scores + (((long long)b * G + g) * chunkTiles + (r - tileLo)) * stride;
     const bool h4 = (lane & 16) != 0, h3 = (lane & 8) != 0, h2 = (lane & 4) != 0;
-    const int colBase = ((lane >> 2) & 7) * 4;           // 16 h4 + 8 h3 + 4 h2
+    const int colBase = ((lane >> 2) & 7) * 2;           // 8 h4 + 4 h3 + 2 h2
+    float* myRed = red + c * 2 * 4 * A_KEYS;             // this warpgroup's two buffers
 
+    // S of row half h against this warpgroup's 64 keys of stage st, into acc[32 h ...].
     auto issue = [&](float* acc, int st) {
-        const unsigned kb = sK + st * KV_BYTES;
+        const unsigned kb = sK + st * KV_BYTES + c * A_KEYS * 128;
         #pragma unroll
-        for (int kk = 0; kk < D / 16; ++kk) {
-            unsigned long long da = smem_desc(qBase + (kk >> 2) * A_QSLAB + (kk & 3) * 32, 16, 1024);
-            unsigned long long db = smem_desc(kb + (kk >> 2) * KV_SLAB + (kk & 3) * 32, 16, 1024);
-            wgmma_ss<BN>(acc, da, db, kk > 0);
+        for (int h = 0; h < A_RH; ++h) {
+            #pragma unroll
+            for (int kk = 0; kk < D / 16; ++kk) {
+                unsigned long long da = smem_desc(sQ + h * 64 * 128 + (kk >> 2) * A_QSLAB + (kk & 3) * 32, 16, 1024);
+                unsigned long long db = smem_desc(kb + (kk >> 2) * KV_SLAB + (kk & 3) * 32, 16, 1024);
+                wgmma_ss_n64(acc + 32 * h, da, db, kk > 0);
+            }
         }
     };
-    // Column sums of tile j from its scores `acc` (m64n128 accumulator layout).
+    // Column sums of tile j from its scores `acc` (m64n64 accumulator layout per row half).
     auto process = [&](const float* acc, int j) {
-        float v[32];
+        float v[16];
         #pragma unroll
-        for (int i = 0; i < 16; ++i) {
+        for (int i = 0; i < 8; ++i) {
             #pragma unroll
-            for (int e = 0; e < 2; ++e)
-                v[2 * i + e] = fast_exp2(fmaf(acc[4 * i + e], sl2, -l0)) + fast_exp2(fmaf(acc[4 * i + 2 + e], sl2, -l1));
-        }
-        #pragma unroll
-        for (int m = 0; m < 16; ++m) {
-            const float send = h4 ? v[m] : v[16 + m], keep = h4 ? v[16 + m] : v[m];
-            v[m] = keep + __shfl_xor_sync(0xffffffffu, send, 16);
+            for (int e = 0; e < 2; ++e) {
+                float a = 0.f;
+                #pragma unroll
+                for (int h = 0; h < A_RH; ++h)
+                    a += fast_exp2(fmaf(acc[32 * h + 4 * i + e], sl2, -l2[h][0])) + fast_exp2(fmaf(acc[32 * h + 4 * i + 2 + e], sl2, -l2[h][1]));
+                v[2 * i + e] = a;
+            }
         }
         #pragma unroll
         for (int m = 0; m < 8; ++m) {
-            const float send = h3 ? v[m] : v[8 + m], keep = h3 ? v[8 + m] : v[m];
+            const float send = h4 ? v[m] : v[8 + m], keep = h4 ? v[8 + m] : v[m];
+            v[m] = keep + __shfl_xor_sync(0xffffffffu, send, 16);
+        }
+        #pragma unroll
+        for (int m = 0; m < 4; ++m) {
+            const float send = h3 ? v[m] : v[4 + m], keep = h3 ? v[4 + m] : v[m];
             v[m] = keep + __shfl_xor_sync(0xffffffffu, send, 8);
         }
         #pragma unroll
-        for (int m = 0; m < 4; ++m) {
-            const float send = h2 ? v[m] : v[4 + m], keep = h2 ? v[4 + m] : v[m];
+        for (int m = 0; m < 2; ++m) {
+            const float send = h2 ? v[m] : v[2 + m], keep = h2 ? v[2 + m] : v[m];
             v[m] = keep + __shfl_xor_sync(0xffffffffu, send, 4);
         }
-        float* rb = red + ((j & 1) * A_WARPS + 4 * c + warp) * BN;
+        float* rb = myRed + ((j & 1) * 4 + warp) * A_KEYS;
         #pragma unroll
-        for (int m = 0; m < 4; ++m) {
+        for (int m = 0; m < 2; ++m) {
             const int idx = colBase + m;
             rb[8 * (idx >> 1) + 2 * (lane & 3) + (idx & 1)] = v[m];
         }
-        named_sync(1, 128 * A_CW);       // red[j & 1] complete; red[(j + 1) & 1] was read before it
-        const int n0 = j * BN;
-        for (int col = tid - 128; col < BN; col += 128 * A_CW) {
-            float a = 0.f;
-            #pragma unroll
-            for (int w = 0; w < A_WARPS; ++w) a += red[((j & 1) * A_WARPS + w) * BN + col];
-            if (n0 + col < t0) out[n0 + col] = a;
+        named_sync(1 + c, 128);          // buffer j & 1 complete; buffer (j + 1) & 1 was read before it
+        if (t128 < A_KEYS) {
+            const float* rr = myRed + (j & 1) * 4 * A_KEYS + t128;
+            const float a = rr[0] + rr[A_KEYS] + rr[2 * A_KEYS] + rr[3 * A_KEYS];
+            const int n = j * BN + c * A_KEYS + t128;
+            if (n < t0) out[n] = a;
         }
     };
     // Issues tile j + 1 into `nxt` (when there is one), then sums tile j from `cur`.
@@ -175,12 +186,12 @@ anchor_scores_wgmma(const __grid_constant__ TensorMaps maps, int T, int N, float
         } else {
             wg_wait<0>();
         }
-        reg_fence<64>(cur);
+        reg_fence<32 * A_RH>(cur);
         mbar_arrive(emptyK(j % STAGES));
         process(cur, j);
     };
 
-    float sa[64], sb[64];
+    float sa[32 * A_RH], sb[32 * A_RH];
     mbar_wait(barQ, 0);
     mbar_wait(fullK(0), 0);
     wg_fence();

@@ -12,8 +12,9 @@
 //
 // The producer warpgroup gathers key and value rows with cp.async straight into the 128-byte
 // swizzled layout that the wgmma descriptors read (the tensor memory accelerator cannot gather
-// arbitrary rows), waits for each tile's copies, fences them to the async proxy and arrives on the
-// tile's mbarrier. The queries come by TMA (maps.q: q as (d, T, B*H), box (64, 32, 1); maps.k and
+// arbitrary rows): each warp 32 rows of a tile, one list entry per lane, whole rows per copy
+// instruction; it waits for each tile's copies (two copy groups behind), fences them to the async
+// proxy and arrives on the tile's mbarrier. The queries come by TMA (maps.q: q as (d, T, B*H), box (64, 32, 1); maps.k and
 // maps.v unused). The consumers run the dense kernel's loop: online softmax in registers, P from
 // registers, the next tile's score product issued before this tile's softmax, the two consumer
 // warpgroups taking turns (GROUP 4).
@@ -94,37 +95,49 @@ prefill_reuse_wgmma(const __grid_constant__ TensorMaps maps, const kv_t* __restr
         const kv_t* kb = k + b * kvBatchStride + g * kvHeadStride;
         const kv_t* vb = v + b * kvBatchStride + g * kvHeadStride;
         constexpr int CH = D / 8;                      // 16-byte chunks per row
-        // Gathers list entries j * BN ... of `src` into the stage at `dst` (zeros past the list).
-        auto gather = [&](unsigned dst, const kv_t* src, int j) {
-            #pragma unroll 4
-            for (int c = tid; c < BN * CH; c += 128) {
-                const int row = c / CH, ch = c % CH;
-                const int i = j * BN + row;
-                const bool valid = i < total;
-                const long long pos = !valid ? 0 : (i < cnt ? (long long)irow[i] : (long long)(t0 + i - cnt));
-                cp_async16_zfill(dst + (ch >> 3) * KV_SLAB + row * 128 + (((ch & 7) ^ (row & 7)) << 4), src + pos * D + ch * 8, valid);
+        constexpr int RPI = 32 / CH;                   // rows per warp-wide copy instruction
+        const int pw = tid >> 5, plane = tid & 31;     // producer warp w gathers rows 32 w ... 32 w + 31 of a tile
+        // Key position of list entry j * BN + 32 pw + plane (-1 past the list).
+        auto position = [&](int j) -> int {
+            const int i = j * BN + 32 * pw + plane;
+            return i >= total ? -1 : (i < cnt ? irow[i] : t0 + i - cnt);
+        };
+        // The warp's 32 rows of `src` at the positions `pos` (one per lane) into the stage at `dst`,
+        // whole 256-byte rows per RPI lanes (coalesced), zeros past the list.
+        auto gather = [&](unsigned dst, const kv_t* src, int pos) {
+            #pragma unroll
+            for (int m = 0; m < CH; ++m) {
+                const int rl = m * RPI + plane / CH, ch = plane % CH;
+                const int p = __shfl_sync(0xffffffffu, pos, rl);
+                const int row = 32 * pw + rl;
+                cp_async16_zfill(dst + (ch >> 3) * KV_SLAB + row * 128 + (((ch & 7) ^ (row & 7)) << 4),
+                                 src + (long long)(p < 0 ? 0 : p) * D + ch * 8, p >= 0);
             }
             asm volatile("cp.async.commit_group;\n" ::: "memory");
         };
-        // Groups go K0 V0 K1 V1 ...: after issuing K(j), V(j - 1) is complete at wait_group 1;
-        // after issuing V(j), K(j) is.
+        // Copy groups go K0 V0 K1 V1 ...; after issuing one, the group two before it is complete at
+        // wait_group 2: fence it to the async proxy and arrive on its barrier.
         auto publish = [&](unsigned bar) {
-            asm volatile("cp.async.wait_group 1;\n" ::: "memory");
+            asm volatile("cp.async.wait_group 2;\n" ::: "memory");
             asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
             mbar_arrive(bar);
         };
+        int next = position(0);
         for (int j = 0; j < ntiles; ++j) {
             const int s = j % STAGES;
             const unsigned ph = (j / STAGES) & 1;
+            const int pos = next;
+            if (j + 1 < ntiles) next = position(j + 1);
             mbar_wait(emptyK(s), ph ^ 1);
-            gather(sK + s * KV_BYTES, kb, j);
-            if (j > 0) publish(fullV((j - 1) % STAGES));
+            gather(sK + s * KV_BYTES, kb, pos);
+            if (j > 0) publish(fullK((j - 1) % STAGES));
             mbar_wait(emptyV(s), ph ^ 1);
-            gather(sV + s * KV_BYTES, vb, j);
-            publish(fullK(s));
+            gather(sV + s * KV_BYTES, vb, pos);
+            if (j > 0) publish(fullV((j - 1) % STAGES));
         }
         asm volatile("cp.async.wait_group 0;\n" ::: "memory");
         asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
+        mbar_arrive(fullK((ntiles - 1) % STAGES));
         mbar_arrive(fullV((ntiles - 1) % STAGES));
         return;
     }
