@@ -18,8 +18,11 @@ public enum PrefillReuseCheck {
                           PrefillCheckCase(dtype, d: d, b: 1, h: 3, g: 3, n: 100)]
             }
         }
+        // Lists of up to 8 key tiles of 128 (the wgmma kernel's copy pipeline in full).
         cases += [PrefillCheckCase(.bf16, d: 128, b: 1, h: 4, g: 2, n: 777, t: 700),
-                  PrefillCheckCase(.fp16, d: 64, b: 2, h: 6, g: 2, n: 1100, t: 1100)]
+                  PrefillCheckCase(.fp16, d: 64, b: 2, h: 6, g: 2, n: 1100, t: 1100),
+                  PrefillCheckCase(.bf16, d: 128, b: 1, h: 8, g: 2, n: 9000, t: 3000),
+                  PrefillCheckCase(.fp16, d: 64, b: 1, h: 4, g: 2, n: 5000, t: 5000)]
         return cases
     }
 
