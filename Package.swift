@@ -34,6 +34,7 @@ let package = Package(
                 .embedInCode("kernels/decode_attention_mma.cu"),
                 .embedInCode("kernels/decode_topk.cu"),
                 .embedInCode("kernels/prefill_attention.cu"),
+                .embedInCode("kernels/prefill_wgmma.cu"),
                 .embedInCode("kernels/decode_peers.cu"),
                 .embedInCode("kernels/prefill_anchor.cu"),
             ]

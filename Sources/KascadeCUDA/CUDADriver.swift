@@ -9,6 +9,11 @@ final class CUDADriver {
     typealias FnU32 = @convention(c) (UInt32) -> CUresult
     typealias FnH = @convention(c) (CUhandle?) -> CUresult
     typealias FnOutH = @convention(c) (UnsafeMutablePointer<CUhandle?>, UInt32) -> CUresult
+    /// `cuTensorMapEncodeTiled(map, dataType, rank, address, dims, strides, box, elementStrides,
+    /// interleave, swizzle, l2Promotion, oobFill)`.
+    typealias FnTensorMap = @convention(c) (UnsafeMutableRawPointer, Int32, UInt32, UnsafeMutableRawPointer?, UnsafePointer<UInt64>,
+                                            UnsafePointer<UInt64>, UnsafePointer<UInt32>, UnsafePointer<UInt32>,
+                                            Int32, Int32, Int32, Int32) -> CUresult
 
     let cuInit: FnU32
     let cuDeviceGetCount: @convention(c) (UnsafeMutablePointer<Int32>) -> CUresult
@@ -42,6 +47,8 @@ final class CUDADriver {
     let cuEventSynchronize: FnH
     let cuEventElapsedTime: @convention(c) (UnsafeMutablePointer<Float>, CUhandle?, CUhandle?) -> CUresult
     let cuGetErrorName: @convention(c) (CUresult, UnsafeMutablePointer<UnsafePointer<CChar>?>) -> CUresult
+    /// Tensor-map encoder for the tensor memory accelerator (drivers of CUDA 12 and later); nil when absent.
+    let cuTensorMapEncodeTiled: FnTensorMap?
 
     private let library: SharedLibrary
 
@@ -81,6 +88,7 @@ final class CUDADriver {
         cuEventSynchronize = try l.function("cuEventSynchronize", FnH.self)
         cuEventElapsedTime = try l.function("cuEventElapsedTime_v2", type(of: cuEventElapsedTime), alternatives: ["cuEventElapsedTime"])
         cuGetErrorName = try l.function("cuGetErrorName", type(of: cuGetErrorName))
+        cuTensorMapEncodeTiled = try? l.function("cuTensorMapEncodeTiled", FnTensorMap.self)
         try check(cuInit(0), "cuInit")
     }
 

@@ -8,6 +8,8 @@ public enum KernelSource: String, CaseIterable, Sendable {
     case decodeTopK = "decode_topk.cu"
     /// Dense causal prefill on tensor cores (FlashAttention-2 style), with log-sum-exp.
     case prefillAttention = "prefill_attention.cu"
+    /// Dense causal prefill on Hopper (wgmma, TMA, warp specialisation), with log-sum-exp.
+    case prefillWgmma = "prefill_wgmma.cu"
     /// Quest, Twilight and vAttention decode: page bounds, int4 keys, selections, masked attention.
     case decodePeers = "decode_peers.cu"
     /// Kascade prefill anchor: per-row log-sum-exp, tile-pooled scores, per-tile top-k.
@@ -20,6 +22,7 @@ public enum KernelSource: String, CaseIterable, Sendable {
         case .decodeAttentionMMA: return String(decoding: PackageResources.decode_attention_mma_cu, as: UTF8.self)
         case .decodeTopK: return String(decoding: PackageResources.decode_topk_cu, as: UTF8.self)
         case .prefillAttention: return String(decoding: PackageResources.prefill_attention_cu, as: UTF8.self)
+        case .prefillWgmma: return String(decoding: PackageResources.prefill_wgmma_cu, as: UTF8.self)
         case .decodePeers: return String(decoding: PackageResources.decode_peers_cu, as: UTF8.self)
         case .prefillAnchor: return String(decoding: PackageResources.prefill_anchor_cu, as: UTF8.self)
         }

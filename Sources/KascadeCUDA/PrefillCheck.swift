@@ -4,7 +4,7 @@ import Glibc
 import Dispatch
 import KascadeCore
 
-/// Checks the dense causal prefill kernel against `DenseAttention.compute(..., causal: true)` on
+/// Checks the dense causal prefill kernels (`mma.sync` and, on Hopper, `wgmma`) against `DenseAttention.compute(..., causal: true)` on
 /// fresh random inputs, its log-sum-exp against a float32 CPU sum, and causality (changing keys
 /// and values that a row must not see leaves that row's output bit-identical).
 public enum PrefillCheck {
@@ -13,13 +13,16 @@ public enum PrefillCheck {
     /// Absolute error allowed on the log-sum-exp (natural log).
     public static let lseTolerance = 1e-3
 
-    /// Odd lengths, batch 2, both head dims and dtypes, GQA groups 2 to 4, a chunk (T < N), both block sizes.
+    /// Odd lengths, batch 2, both head dims and dtypes, GQA groups 1 to 4, chunks (T < N), both
+    /// kernel families and the `mma.sync` block sizes. `wgmma` cases run where the device is Hopper.
     public static func grid(small: Bool) -> [PrefillCheckCase] {
         if small {
             return [PrefillCheckCase(.bf16, d: 128, b: 2, h: 4, g: 2, n: 100),
                     PrefillCheckCase(.fp16, d: 64, b: 1, h: 3, g: 1, n: 211, t: 77, warps: 8),
                     PrefillCheckCase(.bf16, d: 128, b: 1, h: 2, g: 1, n: 150, t: 140, mTiles: 2, keys: 32),
-                    PrefillCheckCase(.bf16, d: 128, b: 1, h: 2, g: 2, n: 90, mTiles: 2, keys: 64)]
+                    PrefillCheckCase(.bf16, d: 128, b: 1, h: 2, g: 2, n: 90, mTiles: 2, keys: 64),
+                    PrefillCheckCase(.bf16, d: 128, b: 2, h: 4, g: 2, n: 300, t: 290, engine: .wgmma),
+                    PrefillCheckCase(.fp16, d: 64, b: 1, h: 2, g: 1, n: 150, engine: .wgmma)]
         }
         var cases: [PrefillCheckCase] = []
         for dtype in KVDType.allCases {
@@ -30,7 +33,12 @@ public enum PrefillCheck {
                           PrefillCheckCase(dtype, d: d, b: 2, h: 6, g: 2, n: 1000, t: 333, warps: 8),
                           PrefillCheckCase(dtype, d: d, b: 2, h: 4, g: 2, n: 1001, mTiles: 2, keys: 32),
                           PrefillCheckCase(dtype, d: d, b: 2, h: 4, g: 2, n: 999, t: 500, warps: 8, mTiles: 2, keys: 32),
-                          PrefillCheckCase(dtype, d: d, b: 2, h: 4, g: 1, n: 1003, mTiles: 2, keys: 64)]
+                          PrefillCheckCase(dtype, d: d, b: 2, h: 4, g: 1, n: 1003, mTiles: 2, keys: 64),
+                          PrefillCheckCase(dtype, d: d, b: 2, h: 8, g: 2, n: 100, engine: .wgmma),
+                          PrefillCheckCase(dtype, d: d, b: 2, h: 4, g: 2, n: 4099, engine: .wgmma),
+                          PrefillCheckCase(dtype, d: d, b: 2, h: 6, g: 2, n: 1000, t: 333, engine: .wgmma),
+                          PrefillCheckCase(dtype, d: d, b: 1, h: 8, g: 2, n: 1500, t: 1, engine: .wgmma),
+                          PrefillCheckCase(dtype, d: d, b: 1, h: 4, g: 1, n: 1280, engine: .wgmma)]
             }
         }
         return cases
@@ -41,7 +49,12 @@ public enum PrefillCheck {
                            progress: (String) -> Void) throws -> [DecodeCheckRow] {
         var rows: [DecodeCheckRow] = []
         var rng = SplitMix(seed: seed ^ 0x5eed_f111)
+        let hopper = compiler.architecture == "sm_90a" && device.driver.cuTensorMapEncodeTiled != nil
         for c in cases {
+            if c.engine == .wgmma && !hopper {
+                progress("check prefill \(c): skipped (the wgmma kernel needs sm_90a)")
+                continue
+            }
             progress("check prefill \(c)")
             rows += try runCase(c, device: device, compiler: compiler, rng: &rng)
         }
@@ -52,7 +65,7 @@ public enum PrefillCheck {
         let geo = try AttentionGeometry(queryHeads: c.queryHeads, kvHeads: c.kvHeads, headDim: c.headDim)
         let kernels = try PrefillKernels(device: device, compiler: compiler, dtype: c.dtype, headDim: c.headDim,
                                          queryHeads: c.queryHeads, kvHeads: c.kvHeads, warps: c.warps,
-                                         mTiles: c.mTiles, tileKeys: c.tileKeys)
+                                         mTiles: c.mTiles, tileKeys: c.tileKeys, engine: c.engine)
         let stream = try CUDAStream(device: device)
         let B = c.batch, H = c.queryHeads, G = c.kvHeads, T = c.queryCount, N = c.length, d = c.headDim
         let q = HalfPrecision.round((0..<(B * H * T * d)).map { _ in rng.uniform() * 2.5 }, c.dtype)

@@ -87,6 +87,9 @@ struct CheckCommand: ParsableCommand {
             _ = try compiler.cubin(.prefillAttention, defines: ["KV_BF16": dtype == .bf16 ? "1" : "0", "HEAD_DIM": "\(d)", "WARPS": "\(w)",
                                                                 "MTILES": "\(m)", "TILE_KEYS": "\(n)"])
         } } }
+        if arch == "sm_90a" { for dtype in KVDType.allCases { for (d, st) in [(64, 3), (128, 2)] {
+            _ = try compiler.cubin(.prefillWgmma, defines: ["KV_BF16": dtype == .bf16 ? "1" : "0", "HEAD_DIM": "\(d)", "TILE_N": "128", "STAGES": "\(st)"])
+        } } }
         for dtype in KVDType.allCases { for d in [64, 128] { for g in [1, 2, 3, 4, 8] {
             _ = try compiler.cubin(.prefillAnchor, defines: ["KV_BF16": dtype == .bf16 ? "1" : "0", "HEAD_DIM": "\(d)", "GROUP": "\(g)"])
         } } }
