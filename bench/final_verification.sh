@@ -57,7 +57,7 @@ PY
   cd - >/dev/null
 fi
 if [[ $MODE == bench ]]; then
-  timeout 420 /tmp/kascade bench-cuda --json $OUT/bench.json --prefill-lengths= > $OUT/bench.txt 2>&1
+  timeout 420 /tmp/kascade bench-cuda --json $OUT/bench.json --prefill-lengths , > $OUT/bench.txt 2>&1
   echo "bench rc=$? ($(( $(date +%s) - S )) s)"; tail -30 $OUT/bench.txt
   timeout 150 python3 "$HERE/baselines.py" --prefill-lengths= --json $OUT/baselines.json > $OUT/baselines.txt 2>&1
   echo "baselines rc=$? ($(( $(date +%s) - S )) s)"; tail -14 $OUT/baselines.txt
