@@ -65,6 +65,29 @@ def svg_curve(rows, path):
     atomic_write(path, "\n".join(out) + "\n")
 
 
+def peers_table(d):
+    """Quest, Twilight and vAttention against dense of the same run, from bench.peers.json when present."""
+    path = os.path.join(d, "bench.peers.json")
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        peers = json.load(f)
+    out = ["", f"Quest, Twilight and vAttention decode at {peers['fraction']:.0%} (speed-up = dense time of the same run / method time; "
+           "`peaked`: group-shared heavy keys, `random`: i.i.d. inputs, flat attention; top-10% mass = softmax mass on the "
+           "10% heaviest keys of the generated data):", "",
+           "| inputs | B | N | top-10% mass | dense us | Quest us (x dense) | Twilight us (x dense, kept of candidates) | vAttention us (x dense, b) |",
+           "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for s in peers["shapes"]:
+        k, sp = s["kernels"], s["speedupOverDense"]
+        us = lambda x: k[x]["medianMs"] * 1e3
+        kept = f", kept {s['twilightMeanKept']:.0f} of {16 * s['twilightCandidatePages']}" if "twilightMeanKept" in s else ""
+        b = f", b {s['vattentionMeanSample']:.0f}" if "vattentionMeanSample" in s else ""
+        out.append(f"| {s.get('mode', 'random')} | {s['batch']} | {s['length']//1024}k | {s.get('topTenthMass', float('nan')):.2f} | "
+                   f"{us('dense'):.0f} | {us('quest'):.0f} ({sp['quest']:.2f}x) | {us('twilight'):.0f} ({sp['twilight']:.2f}x{kept}) | "
+                   f"{us('vattention'):.0f} ({sp['vattention']:.2f}x{b}) |")
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("results")
@@ -101,6 +124,7 @@ def main():
     lines.append(f"Kernel variant: `{main_variant}` (dense and anchor scores on tensor cores, gathers on CUDA cores); "
                  f"variants timed in this run: {', '.join('`'+v+'`' for v in variants)}. Model-level = "
                  f"(T_layer0 + 4 T_anchor + 27 T_reuse) / 32; speed-up = best baseline dense time / model-level time.")
+    lines += peers_table(a.results)
     md = "\n".join(lines) + "\n"
     if a.md:
         atomic_write(a.md, md)

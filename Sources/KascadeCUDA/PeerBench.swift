@@ -2,12 +2,15 @@ import KascadeCore
 
 /// Times Quest, Twilight and vAttention decode (selection + attention of one step, and the per-token
 /// metadata updates) against dense decode in the same run, at the paper's shapes on generated
-/// inputs, rotating input sets larger than L2 (CUDA events, median after warm-up).
+/// inputs, rotating input sets larger than L2 (CUDA events, median after warm-up). Inputs come in two
+/// modes (``PeerInputMode``): i.i.d. random (flat attention) and peaked (heavy keys that the heads of a
+/// group share; see ``PeerDecodeKernels/addPeakedKeys(_:rows:length:batch:seed:c:rate:stream:)``).
 public enum PeerBench {
     /// Runs over `batches` x `lengths`; `progress` gets one line per shape.
     public static func run(device: CUDADevice, compiler: KernelCompiler, batches: [Int], lengths: [Int],
                            queryHeads: Int = 32, kvHeads: Int = 8, headDim: Int = 128, dtype: KVDType = .bf16,
-                           fraction: Double = 0.10, progress: (String) -> Void) throws -> PeerBenchReport {
+                           fraction: Double = 0.10, modes: [PeerInputMode] = [.random, .peaked],
+                           progress: (String) -> Void) throws -> PeerBenchReport {
         let dense = try DecodeKernels(device: device, compiler: compiler, dtype: dtype, headDim: headDim,
                                       queryHeads: queryHeads, kvHeads: kvHeads)
         let peers = try PeerDecodeKernels(device: device, compiler: compiler, dtype: dtype, headDim: headDim,
@@ -32,10 +35,23 @@ public enum PeerBench {
         try stream.synchronize()
 
         var shapes: [PeerBenchShape] = []
+        for mode in modes {
         for B in batches {
             for N in lengths {
                 let setBytes = B * G * N * d * 2
                 let sets = max(1, min(8, kvBytes / setBytes))
+                try dense.fillRandom(kBuf.address, count: sets * setBytes / 2, seed: 1, amp: 1, stream: stream)
+                switch mode {
+                case .random:
+                    try dense.fillRandom(qBuf.address, count: B * H * d, seed: 3, amp: 2.5, stream: stream)
+                case .peaked:
+                    try peers.addPeakedKeys(kBuf.address, rows: sets * B * G, length: N, batch: B, seed: 5, stream: stream)
+                    try peers.fillPeakedQueries(qBuf.address, batch: B, seed: 5, stream: stream)
+                }
+                let mass = (try peers.topMass(q: qBuf.address, k: kBuf.address, batch: 0, kvHead: 0, length: N, capacity: N,
+                                              fraction: 0.1, stream: stream)
+                            + peers.topMass(q: qBuf.address, k: kBuf.address, batch: B - 1, kvHead: G - 1, length: N, capacity: N,
+                                            fraction: 0.1, stream: stream)) / 2
                 let pages = (N + 15) / 16
                 let keep = quest.pagesToKeep(contextLength: N)
                 let keep0 = min(pages, max(1, (twilight.candidateBudget(contextLength: N) + 15) / 16))
@@ -70,11 +86,24 @@ public enum PeerBench {
                 try record("quest", bytes: meta + Double(B * H * min(N, keep * 16)) * 2 * row) { i in
                     try peers.quest(inputs(i), pages: pageView(i), keep: keep, out: out.address, stream: stream)
                 }
+                let questListed = Double(try peers.existing("pageCount")!.download(Int32.self, count: B * G).reduce(0) { $0 + Int($1) })
+                    / Double(B * G * pages)
                 try record("twilight", bytes: meta + Double(B * G * min(N, keep0 * 16)) * (row / 4 + 8)) { i in
                     try peers.twilight(inputs(i), pages: pageView(i), keys: int4View(i), keep: keep0, topP: twilight.topP,
                                        out: out.address, kept: counts.address, stream: stream)
                 }
+                let listed = Double(try peers.existing("pageCount")!.download(Int32.self, count: B * G).reduce(0) { $0 + Int($1) })
+                    / Double(B * G * pages)
                 let meanKept = Double(try counts.download(Int32.self, count: B * H).reduce(0) { $0 + Int($1) }) / Double(B * H)
+                peers.listDriven = false
+                try record("quest.scan", bytes: meta + Double(B * H * min(N, keep * 16)) * 2 * row) { i in
+                    try peers.quest(inputs(i), pages: pageView(i), keep: keep, out: out.address, stream: stream)
+                }
+                try record("twilight.scan", bytes: meta + Double(B * G * min(N, keep0 * 16)) * (row / 4 + 8)) { i in
+                    try peers.twilight(inputs(i), pages: pageView(i), keys: int4View(i), keep: keep0, topP: twilight.topP,
+                                       out: out.address, kept: counts.address, stream: stream)
+                }
+                peers.listDriven = true
                 try record("vattention", bytes: Double(setBytes) + Double(B * H * (k + 256)) * 2 * row) { i in
                     try peers.vattention(inputs(i), config: VAttentionGPUConfig(layer: 2), topK: k, out: out.address,
                                          sampleSizes: counts.address, stream: stream)
@@ -89,15 +118,18 @@ public enum PeerBench {
                 }
                 let ms = { (n: String) in timings[n]!.medianMs }
                 var speedups: [String: Double] = [:]
-                for m in ["quest", "twilight", "vattention"] { speedups[m] = ms("dense") / ms(m) }
-                shapes.append(PeerBenchShape(batch: B, length: N, k: k, kernels: timings, speedupOverDense: speedups,
+                for m in ["quest", "twilight", "vattention", "quest.scan", "twilight.scan"] { speedups[m] = ms("dense") / ms(m) }
+                shapes.append(PeerBenchShape(mode: mode, batch: B, length: N, k: k, kernels: timings, speedupOverDense: speedups,
                                              questPages: keep, twilightCandidatePages: keep0, twilightMeanKept: meanKept,
-                                             vattentionMeanSample: meanB))
-                progress("peers B=\(B) N=\(N): dense \(format3(ms("dense"))) ms, quest \(format3(ms("quest"))) (\(format2(speedups["quest"]!))x), " +
+                                             vattentionMeanSample: meanB, topTenthMass: mass, questListedFraction: questListed,
+                                             twilightListedFraction: listed))
+                progress("peers \(mode.rawValue) B=\(B) N=\(N) top10%mass \(formatFixed(mass, 3)) listed q \(formatFixed(questListed, 3)) t \(formatFixed(listed, 3)): dense \(format3(ms("dense"))) ms, quest \(format3(ms("quest"))) (\(format2(speedups["quest"]!))x), " +
                          "twilight \(format3(ms("twilight"))) (\(format2(speedups["twilight"]!))x, kept \(formatFixed(meanKept, 0)) of \(min(N, keep0 * 16))), " +
                          "vattention \(format3(ms("vattention"))) (\(format2(speedups["vattention"]!))x, b \(formatFixed(meanB, 0))), " +
-                         "append quest \(format3(ms("quest.append"))) twilight \(format3(ms("twilight.append"))) ms")
+                         "append quest \(format3(ms("quest.append"))) twilight \(format3(ms("twilight.append"))) ms; " +
+                         "position-split scan: quest \(format2(speedups["quest.scan"]!))x twilight \(format2(speedups["twilight.scan"]!))x")
             }
+        }
         }
         return PeerBenchReport(device: device.name, queryHeads: H, kvHeads: G, headDim: d, dtype: dtype, fraction: fraction, shapes: shapes)
     }

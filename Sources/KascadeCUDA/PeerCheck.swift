@@ -135,7 +135,9 @@ public enum PeerCheck {
                     for h in 0..<H {
                         let gpuPages = maskSet(tPages, b, h, stride: pages, bit: h % gs)
                         tally.pages(gpu: gpuPages, cpu: cpuPages.pages[h], scores: cpuPages.scores[h], pages: pages, countOnly: true)
-                        let kept = maskSet(tKept, b, h, stride: N, bit: h % gs)
+                        // Kept bits are defined on the group's candidate pages only.
+                        let groupBits = UInt32((1 << gs) - 1), row = (b * G + h / gs) * pages
+                        let kept = maskSet(tKept, b, h, stride: N, bit: h % gs).filter { tPages[row + Int($0) / 16] & groupBits != 0 }
                         if kept.count != Int(tCounts[b * H + h]) { countMismatch += 1 }
                         cpuKept += pruned[h].kept.count
                         tally.kept(gpu: kept, cpu: pruned[h], sharedPages: Set(gpuPages).intersection(cpuPages.pages[h]))

@@ -8,6 +8,10 @@ import KascadeCore
 /// mask of 32-bit words (bit `hh` per query head; bit `16 + hh` for vAttention's sampled keys), on the
 /// GPU with no host copy; one split-KV kernel then reads each marked key and value row once for the
 /// whole group, and a combine step merges the splits. Outputs are `[B, H, d]` fp32.
+///
+/// Quest and Twilight compact the group's selected pages into an ascending page list per (sequence,
+/// KV head) first; their attention (and Twilight's estimate) visits only the listed pages, dealt out
+/// evenly to the splits, so the work follows the selected size rather than the context length.
 public final class PeerDecodeKernels {
     /// Owning device.
     public let device: CUDADevice
@@ -25,10 +29,14 @@ public final class PeerDecodeKernels {
     public static let pageSize = 16
     /// Split-KV blocks aimed for, in resident-block multiples.
     public var waves = 8
+    /// Quest and Twilight attend over the compacted page lists (default); false: the earlier
+    /// position-split attention that scans the whole mask (kept for before/after timings).
+    public var listDriven = true
 
     let module: CUDAModule
     let pagesFn, pageScoresFn, selectFn, quantizeFn, estimateFn, topPFn, sampleFn: KernelFunction
     let attendPagesFn, attendTokensFn, combineFn: KernelFunction
+    let compactFn, attendPageListFn, attendTokenListFn, peakedKeysFn, peakedQueriesFn: KernelFunction
     private var scorer: DecodeKernels?
     private let compiler: KernelCompiler
     private var buffers: [String: DeviceBuffer] = [:]
@@ -68,6 +76,11 @@ public final class PeerDecodeKernels {
         attendPagesFn = try module.function("peer_attend_pages")
         attendTokensFn = try module.function("peer_attend_tokens")
         combineFn = try module.function("peer_combine")
+        compactFn = try module.function("peer_compact_pages")
+        attendPageListFn = try module.function("peer_attend_page_list")
+        attendTokenListFn = try module.function("peer_attend_token_list")
+        peakedKeysFn = try module.function("peaked_keys")
+        peakedQueriesFn = try module.function("peaked_queries")
     }
 
     // MARK: - Workspace
@@ -130,6 +143,37 @@ public final class PeerDecodeKernels {
              bias.map { .pointer($0) } ?? .null, .int32(Int32(p.length)), .int32(Int32(plan.chunk)),
              .float(1 / Float(headDim).squareRoot()), .pointer(ws.o), .pointer(ws.ml), .int32(Int32(splitOffset)),
              .int32(Int32(totalSplits))])
+    }
+
+    /// Splits of the list-driven attention: about three resident waves over `rows` rows, at most one
+    /// per `minPer` of the `maxUnits` pages a row can list.
+    func listSplits(rows: Int, maxUnits: Int, minPer: Int) throws(CUDAError) -> Int {
+        _ = try plan(rows: rows, length: 64)
+        let byWaves = (3 * slots! + rows - 1) / max(rows, 1)
+        return max(1, min(PeerDecodeKernels.maxSplits, byWaves, (maxUnits + minPer - 1) / minPer))
+    }
+
+    /// Attention over the listed pages: `tokens` reads per-position bits from `mask [B, G, maskStride]`,
+    /// else one word per page.
+    private func attendList(_ p: DecodeInputs, tokens: Bool, mask: UInt64, maskStride: Int, list: (pages: UInt64, count: UInt64, stride: Int),
+                            splits: Int, minPer: Int, ws: (o: UInt64, ml: UInt64), stream: CUDAStream) throws(CUDAError) {
+        let (bs, hs) = strides(p)
+        try (tokens ? attendTokenListFn : attendPageListFn).launch(
+            grid: (splits, kvHeads, p.batch), block: PeerDecodeKernels.attendThreads, sharedBytes: attendSharedBytes, stream: stream,
+            [.pointer(p.q), .pointer(p.k), .pointer(p.v), bs, hs, .pointer(mask), .int64(Int64(maskStride)), .int32(Int32(p.length)),
+             .float(1 / Float(headDim).squareRoot()), .pointer(ws.o), .pointer(ws.ml), .int32(Int32(splits)),
+             .pointer(list.pages), .pointer(list.count), .int64(Int64(list.stride)), .int32(Int32(minPer))])
+    }
+
+    /// The pages any head of each group selected in the page mask `[B, G, pages]`, as ascending lists
+    /// `[B, G, pages]` int32 with counts `[B, G]` int32.
+    private func compactPages(batch: Int, mask: UInt64, pages: Int, stream: CUDAStream) throws(CUDAError) -> (pages: UInt64, count: UInt64, stride: Int) {
+        let list = try buffer("pageList", bytes: batch * kvHeads * pages * 4)
+        let count = try buffer("pageCount", bytes: batch * kvHeads * 4)
+        try compactFn.launch(grid: (kvHeads, batch, 1), block: 1024, stream: stream,
+                             [.pointer(mask), .int64(Int64(pages)), .int32(Int32(pages)), .pointer(list.address),
+                              .int64(Int64(pages)), .pointer(count.address)])
+        return (list.address, count.address, pages)
     }
 
     private func partials(batch: Int, splits: Int) throws(CUDAError) -> (o: UInt64, ml: UInt64) {
@@ -214,12 +258,22 @@ public final class PeerDecodeKernels {
     public func quest(_ p: DecodeInputs, pages view: QuestPagesView, keep: Int, out: UInt64, stream: CUDAStream) throws(CUDAError) {
         try validate(p)
         guard keep >= 1 else { throw .badArgument("Quest keeps at least one page, got \(keep)") }
+        let pages = (p.length + 15) / 16
         let mask = try selectPages(p, pages: view, keep: keep, stream: stream)
-        let plan = try plan(rows: p.batch * kvHeads, length: p.length)
-        let ws = try partials(batch: p.batch, splits: plan.splits)
-        try attend(p, paged: true, mask: mask, maskStride: (p.length + 15) / 16, shift: 0, bias: nil, plan: plan,
-                   splitOffset: 0, totalSplits: plan.splits, ws: ws, stream: stream)
-        try combine(batch: p.batch, splits: plan.splits, ws: ws, out: out, stream: stream)
+        if !listDriven {
+            let plan = try plan(rows: p.batch * kvHeads, length: p.length)
+            let ws = try partials(batch: p.batch, splits: plan.splits)
+            try attend(p, paged: true, mask: mask, maskStride: pages, shift: 0, bias: nil, plan: plan,
+                       splitOffset: 0, totalSplits: plan.splits, ws: ws, stream: stream)
+            try combine(batch: p.batch, splits: plan.splits, ws: ws, out: out, stream: stream)
+            return
+        }
+        let list = try compactPages(batch: p.batch, mask: mask, pages: pages, stream: stream)
+        let minPer = 4
+        let splits = try listSplits(rows: p.batch * kvHeads, maxUnits: min(pages, keep * group), minPer: minPer)
+        let ws = try partials(batch: p.batch, splits: splits)
+        try attendList(p, tokens: false, mask: mask, maskStride: pages, list: list, splits: splits, minPer: minPer, ws: ws, stream: stream)
+        try combine(batch: p.batch, splits: splits, ws: ws, out: out, stream: stream)
     }
 
     /// Twilight (SPEC 2.4): Quest candidates (`keep` pages per head, from the base budget `B0`), the
@@ -233,12 +287,13 @@ public final class PeerDecodeKernels {
         let n = p.length, pages = (n + 15) / 16
         let keepPages = min(keep, pages)
         let pageMask = try selectPages(p, pages: view, keep: keepPages, stream: stream)
-        let plan = try plan(rows: p.batch * kvHeads, length: n)
-        let ws = try partials(batch: p.batch, splits: plan.splits)
+        let list = try compactPages(batch: p.batch, mask: pageMask, pages: pages, stream: stream)
+        let maxUnits = min(pages, keepPages * group)
         if topP >= 1 {
-            try attend(p, paged: true, mask: pageMask, maskStride: pages, shift: 0, bias: nil, plan: plan,
-                       splitOffset: 0, totalSplits: plan.splits, ws: ws, stream: stream)
-            try combine(batch: p.batch, splits: plan.splits, ws: ws, out: out, stream: stream)
+            let splits = try listSplits(rows: p.batch * kvHeads, maxUnits: maxUnits, minPer: 4)
+            let ws = try partials(batch: p.batch, splits: splits)
+            try attendList(p, tokens: false, mask: pageMask, maskStride: pages, list: list, splits: splits, minPer: 4, ws: ws, stream: stream)
+            try combine(batch: p.batch, splits: splits, ws: ws, out: out, stream: stream)
             return
         }
         let smem = keepPages * 17 * 4
@@ -247,19 +302,32 @@ public final class PeerDecodeKernels {
         }
         let estStride = (n + 3) / 4 * 4
         let est = try buffer("estimate", bytes: p.batch * queryHeads * estStride * 4)
+        // Kept bits are valid on the listed pages only (the estimate clears them there).
         let keptMask = try buffer("keptMask", bytes: p.batch * kvHeads * n * 4)
-        try stream.memset(keptMask.address, value: 0, bytes: p.batch * kvHeads * n * 4)
-        try estimateFn.launch(grid: ((n + 127) / 128, kvHeads, p.batch), block: 128, stream: stream,
+        if !listDriven { try stream.memset(keptMask.address, value: 0, bytes: p.batch * kvHeads * n * 4) }
+        try estimateFn.launch(grid: ((maxUnits * 16 + 127) / 128, kvHeads, p.batch), block: 128, stream: stream,
                               [.pointer(p.q), .pointer(keys.codes), .pointer(keys.scales), .pointer(keys.zeros),
                                .int64(Int64(keys.capacity)), .pointer(pageMask), .int64(Int64(pages)), .int32(Int32(n)),
-                               .float(1 / Float(headDim).squareRoot()), .pointer(est.address), .int64(Int64(estStride))])
+                               .float(1 / Float(headDim).squareRoot()), .pointer(est.address), .int64(Int64(estStride)),
+                               .pointer(list.pages), .pointer(list.count), .int64(Int64(list.stride)),
+                               .pointer(keptMask.address), .int64(Int64(n))])
         try topPFn.launch(grid: (group, kvHeads, p.batch), block: 512, sharedBytes: smem, stream: stream,
                           [.pointer(est.address), .int64(Int64(estStride)), .pointer(pageMask), .int64(Int64(pages)),
                            .int32(Int32(pages)), .int32(Int32(keepPages)), .int32(Int32(n)), .float(topP),
                            .pointer(keptMask.address), .int64(Int64(n)), .pointer(kept)])
-        try attend(p, paged: false, mask: keptMask.address, maskStride: n, shift: 0, bias: nil, plan: plan,
-                   splitOffset: 0, totalSplits: plan.splits, ws: ws, stream: stream)
-        try combine(batch: p.batch, splits: plan.splits, ws: ws, out: out, stream: stream)
+        if !listDriven {
+            let plan = try plan(rows: p.batch * kvHeads, length: n)
+            let ws = try partials(batch: p.batch, splits: plan.splits)
+            try attend(p, paged: false, mask: keptMask.address, maskStride: n, shift: 0, bias: nil, plan: plan,
+                       splitOffset: 0, totalSplits: plan.splits, ws: ws, stream: stream)
+            try combine(batch: p.batch, splits: plan.splits, ws: ws, out: out, stream: stream)
+            return
+        }
+        let minPer = 32
+        let splits = try listSplits(rows: p.batch * kvHeads, maxUnits: maxUnits, minPer: minPer)
+        let ws = try partials(batch: p.batch, splits: splits)
+        try attendList(p, tokens: true, mask: keptMask.address, maskStride: n, list: list, splits: splits, minPer: minPer, ws: ws, stream: stream)
+        try combine(batch: p.batch, splits: splits, ws: ws, out: out, stream: stream)
     }
 
     /// vAttention (SPEC 2.5) with the exact top-k predictor: sinks, window and each head's top `topK`

@@ -24,6 +24,8 @@ struct CUDABenchCommand: ParsableCommand {
     @Flag(help: "Skip Quest, Twilight and vAttention decode.") var noPeers = false
     @Option(help: "Write the Quest/Twilight/vAttention results as JSON here (default: beside --json, suffix .peers.json).")
     var peersJson: String?
+    @Option(help: "Input modes of the Quest/Twilight/vAttention bench, comma-separated: random (flat attention), peaked.")
+    var peerInputs: String = "random,peaked"
 
     func run() throws {
         let bs = batches.split(separator: ",").compactMap { Int($0) }
@@ -52,7 +54,12 @@ struct CUDABenchCommand: ParsableCommand {
                 if let json { try writeAtomically(json, enc.encode(report)) }
             }
             if !prefillOnly && !noPeers {
-                let report = try PeerBench.run(device: dev, compiler: compiler, batches: bs, lengths: ns, fraction: fraction) { print($0) }
+                let modes = peerInputs.split(separator: ",").compactMap { PeerInputMode(rawValue: String($0)) }
+                guard !modes.isEmpty, modes.count == peerInputs.split(separator: ",").count else {
+                    throw ValidationError("--peer-inputs takes random and/or peaked, got \(peerInputs)")
+                }
+                let report = try PeerBench.run(device: dev, compiler: compiler, batches: bs, lengths: ns, fraction: fraction,
+                                               modes: modes) { print($0) }
                 let path = peersJson ?? json.map { ($0.hasSuffix(".json") ? String($0.dropLast(5)) : $0) + ".peers.json" }
                 if let path { try writeAtomically(path, enc.encode(report)) }
             }

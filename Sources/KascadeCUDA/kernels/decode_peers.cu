@@ -357,11 +357,15 @@ extern "C" __global__ void __launch_bounds__(128) twilight_quantize(
 }
 
 /// Estimated scaled scores zero * sum(q) + scale * sum_i q_i c_i of the candidate keys (those whose
-/// page has the head's bit in pageMask), into est[b, h, pos]: grid (ceil(n / 128), G, B), 128 threads.
+/// page has the head's bit in pageMask), into est[b, h, pos], over the positions of the listed pages
+/// plist[b, g, 0 ..< pcount[b, g]] (the group's candidate pages); clears keptMask[b, g, pos] there.
+/// grid (ceil(listed pages * 16 / 128), G, B), 128 threads.
 extern "C" __global__ void __launch_bounds__(128) twilight_estimate(
     const kv_t* __restrict__ q, const unsigned char* __restrict__ codes, const float* __restrict__ qscale,
     const float* __restrict__ qzero, long long tokCap, const unsigned* __restrict__ pageMask, long long pageMaskStride,
-    int n, float scale, float* __restrict__ est, long long estStride)
+    int n, float scale, float* __restrict__ est, long long estStride,
+    const int* __restrict__ plist, const int* __restrict__ pcount, long long listStride,
+    unsigned* __restrict__ keptMask, long long keptStride)
 {
     __shared__ float qs[GROUP * D];
     __shared__ float qsum[GROUP];
@@ -375,8 +379,11 @@ extern "C" __global__ void __launch_bounds__(128) twilight_estimate(
         qsum[tid] = s;
     }
     __syncthreads();
-    const int pos = blockIdx.x * blockDim.x + tid;
+    const int e = (blockIdx.x * blockDim.x + tid) / PAGE;
+    if (e >= pcount[(long long)b * G + g]) return;
+    const int pos = plist[((long long)b * G + g) * listStride + e] * PAGE + tid % PAGE;
     if (pos >= n) return;
+    keptMask[((long long)b * G + g) * keptStride + pos] = 0u;
     const unsigned bits = pageMask[((long long)b * G + g) * pageMaskStride + pos / PAGE] & GROUP_BITS;
     if (!bits) return;
     const long long slot = ((long long)b * G + g) * tokCap + pos;
@@ -677,15 +684,19 @@ __device__ __forceinline__ void cp_async16(void* smem, const void* gmem, bool va
 __device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
 template <int N> __device__ __forceinline__ void cp_async_wait() { asm volatile("cp.async.wait_group %0;\n" :: "n"(N)); }
 
-/// One split (positions split * chunk ..< +chunk, chunk a multiple of 16) of attention over the keys
-/// whose mask word has a group bit (after >> shift); PAGED: one word per page of 16 positions.
+/// One split of attention over the keys whose mask word has a group bit (after >> shift); PAGED: one
+/// word per page of 16 positions, else one per position. The work comes in units of 16 positions:
+/// LIST: units are the pages plist[b, g, 0 ..< pcount[b, g]] (ascending), dealt out evenly to the first
+/// min(gridDim.x, ceil(count / minPer)) splits (the others write empty partials); else split s covers
+/// positions s * chunk ..< +chunk (chunk a multiple of 16).
 /// With `bias`, bias[b, h] is added to every score (vAttention's log(n_s / b) on sampled keys).
-template <bool PAGED>
+template <bool PAGED, bool LIST>
 __device__ __forceinline__ void peer_attend(
     const kv_t* __restrict__ q, const kv_t* __restrict__ k, const kv_t* __restrict__ v,
     long long kvBatchStride, long long kvHeadStride, const unsigned* __restrict__ mask, long long maskStride,
     int shift, const float* __restrict__ bias, int n, int chunk, float scale,
-    float* __restrict__ partO, float2* __restrict__ partML, int splitOffset, int totalSplits)
+    float* __restrict__ partO, float2* __restrict__ partML, int splitOffset, int totalSplits,
+    const int* __restrict__ plist, const int* __restrict__ pcount, long long listStride, int minPer)
 {
     extern __shared__ __align__(16) unsigned char smem[];
     float* qs = reinterpret_cast<float*>(smem);                  // [GROUP][D]
@@ -702,7 +713,19 @@ __device__ __forceinline__ void peer_attend(
     const int split = blockIdx.x, g = blockIdx.y, b = blockIdx.z, G = gridDim.y;
     const int H = G * GROUP;
     const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
-    const int begin = split * chunk, end = min(n, begin + chunk);
+    int uBegin, uEnd;
+    const int* units = nullptr;
+    if (LIST) {
+        const int count = pcount[(long long)b * G + g];
+        const int used = max(1, min((int)gridDim.x, (count + minPer - 1) / minPer));
+        const int per = (count + used - 1) / used;
+        uBegin = min(count, split * per);
+        uEnd = min(count, uBegin + per);
+        units = plist + ((long long)b * G + g) * listStride;
+    } else {
+        uBegin = split * chunk / PAGE;
+        uEnd = (min(n, split * chunk + chunk) + PAGE - 1) / PAGE;
+    }
 
     for (int i = tid; i < GROUP * D; i += AT_THREADS)
         qs[i] = to_float(q[((long long)b * H + g * GROUP) * D + i]) * scale;
@@ -718,20 +741,21 @@ __device__ __forceinline__ void peer_attend(
     #pragma unroll
     for (int i = 0; i < QUADS_PER_THREAD; ++i) { acc[i][0] = acc[i][1] = acc[i][2] = acc[i][3] = 0.f; }
 
-    for (int seg0 = begin; seg0 < end; seg0 += SEG) {
-        const int segEnd = min(end, seg0 + SEG);
-        // Compact this thread's 16 positions into the list.
-        const int t0 = seg0 + tid * 16;
+    for (int u0 = uBegin; u0 < uEnd; u0 += AT_THREADS) {
+        // Compact this thread's unit (16 positions) into the list.
+        const int ui = u0 + tid;
+        const bool live = ui < uEnd;
+        const int t0 = live ? (LIST ? units[ui] : ui) * PAGE : n;
         unsigned words[16];
         int cnt = 0;
         if (PAGED) {
-            const unsigned w = t0 < segEnd ? (mrow[t0 / PAGE] >> shift) & GROUP_BITS : 0u;
+            const unsigned w = t0 < n ? (mrow[t0 / PAGE] >> shift) & GROUP_BITS : 0u;
             #pragma unroll
-            for (int j = 0; j < 16; ++j) { words[j] = (t0 + j < segEnd) ? w : 0u; cnt += words[j] != 0u; }
+            for (int j = 0; j < 16; ++j) { words[j] = (t0 + j < n) ? w : 0u; cnt += words[j] != 0u; }
         } else {
             #pragma unroll
             for (int j = 0; j < 16; ++j) {
-                words[j] = t0 + j < segEnd ? (mrow[t0 + j] >> shift) & GROUP_BITS : 0u;
+                words[j] = t0 + j < n ? (mrow[t0 + j] >> shift) & GROUP_BITS : 0u;
                 cnt += words[j] != 0u;
             }
         }
@@ -866,24 +890,68 @@ __device__ __forceinline__ void peer_attend(
     }
 }
 
-/// Attention over marked pages (Quest): grid (S, G, B), 128 threads.
+/// Attention over marked pages (position splits): grid (S, G, B), 128 threads.
 extern "C" __global__ void __launch_bounds__(AT_THREADS) peer_attend_pages(
     const kv_t* q, const kv_t* k, const kv_t* v, long long kvBatchStride, long long kvHeadStride,
     const unsigned* mask, long long maskStride, int shift, const float* bias, int n, int chunk, float scale,
     float* partO, float2* partML, int splitOffset, int totalSplits)
 {
-    peer_attend<true>(q, k, v, kvBatchStride, kvHeadStride, mask, maskStride, shift, bias, n, chunk, scale,
-                      partO, partML, splitOffset, totalSplits);
+    peer_attend<true, false>(q, k, v, kvBatchStride, kvHeadStride, mask, maskStride, shift, bias, n, chunk, scale,
+                             partO, partML, splitOffset, totalSplits, nullptr, nullptr, 0, 1);
 }
 
-/// Attention over marked positions (Twilight, vAttention): grid (S, G, B), 128 threads.
+/// Attention over marked positions (vAttention; position splits): grid (S, G, B), 128 threads.
 extern "C" __global__ void __launch_bounds__(AT_THREADS) peer_attend_tokens(
     const kv_t* q, const kv_t* k, const kv_t* v, long long kvBatchStride, long long kvHeadStride,
     const unsigned* mask, long long maskStride, int shift, const float* bias, int n, int chunk, float scale,
     float* partO, float2* partML, int splitOffset, int totalSplits)
 {
-    peer_attend<false>(q, k, v, kvBatchStride, kvHeadStride, mask, maskStride, shift, bias, n, chunk, scale,
-                       partO, partML, splitOffset, totalSplits);
+    peer_attend<false, false>(q, k, v, kvBatchStride, kvHeadStride, mask, maskStride, shift, bias, n, chunk, scale,
+                              partO, partML, splitOffset, totalSplits, nullptr, nullptr, 0, 1);
+}
+
+/// Attention over the listed pages with the page mask's bits (Quest): grid (S, G, B), 128 threads.
+extern "C" __global__ void __launch_bounds__(AT_THREADS) peer_attend_page_list(
+    const kv_t* q, const kv_t* k, const kv_t* v, long long kvBatchStride, long long kvHeadStride,
+    const unsigned* mask, long long maskStride, int n, float scale, float* partO, float2* partML, int totalSplits,
+    const int* plist, const int* pcount, long long listStride, int minPer)
+{
+    peer_attend<true, true>(q, k, v, kvBatchStride, kvHeadStride, mask, maskStride, 0, nullptr, n, 0, scale,
+                            partO, partML, 0, totalSplits, plist, pcount, listStride, minPer);
+}
+
+/// Attention over the positions of the listed pages with per-position bits (Twilight's kept keys):
+/// grid (S, G, B), 128 threads.
+extern "C" __global__ void __launch_bounds__(AT_THREADS) peer_attend_token_list(
+    const kv_t* q, const kv_t* k, const kv_t* v, long long kvBatchStride, long long kvHeadStride,
+    const unsigned* mask, long long maskStride, int n, float scale, float* partO, float2* partML, int totalSplits,
+    const int* plist, const int* pcount, long long listStride, int minPer)
+{
+    peer_attend<false, true>(q, k, v, kvBatchStride, kvHeadStride, mask, maskStride, 0, nullptr, n, 0, scale,
+                             partO, partML, 0, totalSplits, plist, pcount, listStride, minPer);
+}
+
+/// The pages of each (sequence, KV head) that any head of the group selected, ascending, into
+/// plist[b, g, ...] and their count into pcount[b, g]: grid (G, B), 1024 threads.
+extern "C" __global__ void __launch_bounds__(SEL_THREADS) peer_compact_pages(
+    const unsigned* __restrict__ mask, long long maskStride, int pages, int* __restrict__ plist, long long listStride,
+    int* __restrict__ pcount)
+{
+    __shared__ int warpSums[33];
+    const int g = blockIdx.x, b = blockIdx.y, G = gridDim.x;
+    const long long row = (long long)b * G + g;
+    const unsigned* mrow = mask + row * maskStride;
+    int* lrow = plist + row * listStride;
+    int np = 0;
+    for (int base = 0; base < pages; base += blockDim.x) {
+        const int p = base + threadIdx.x;
+        const int c = (p < pages && (mrow[p] & GROUP_BITS)) ? 1 : 0;
+        int tot;
+        const int at = np + block_scan(c, warpSums, tot);
+        if (c) lrow[at] = p;
+        np += tot;
+    }
+    if (threadIdx.x == 0) pcount[row] = np;
 }
 
 constexpr int MAX_SPLITS = 2048;
@@ -914,5 +982,56 @@ extern "C" __global__ void peer_combine(const float* partO, const float2* partML
         float o = 0.f;
         for (int s = 0; s < splits; ++s) o += wts[s] * partO[(row * splits + s) * D + d];
         out[row * D + d] = o * inv;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Peaked benchmark inputs: a few heavy keys per (sequence, KV head) aligned with a direction the
+// group's queries share.
+
+/// +1 or -1: dimension i of the shared direction of row bg (= b * G + g).
+__device__ __forceinline__ float peak_dir(unsigned long long seed, long long bg, int i) {
+    return (mix64(seed ^ ((unsigned long long)(bg * D + i) + 1) * GOLDEN) >> 63) ? 1.f : -1.f;
+}
+
+/// Adds c * w * dir(bg) to the heavy keys of rows 0 ..< rows of n positions each (k [rows, n, D], row r
+/// belonging to (b, g) = r % bgCount): positions 0 ..< 4 (sinks) and n - 16 ..< n (recent) with w = 1, and
+/// aligned runs of 8 positions chosen with probability `rate` (w uniform in [0.5, 1)).
+/// Grid-stride over rows * n positions, a thread per position.
+extern "C" __global__ void peaked_keys(kv_t* __restrict__ k, long long rows, int n, long long bgCount,
+                                       unsigned long long seed, float rate, float c)
+{
+    const long long total = rows * n;
+    for (long long t = blockIdx.x * (long long)blockDim.x + threadIdx.x; t < total; t += (long long)gridDim.x * blockDim.x) {
+        const long long r = t / n;
+        const int pos = (int)(t % n);
+        float w = 0.f;
+        if (pos < 4 || pos >= n - 16) w = 1.f;
+        else {
+            const unsigned long long x = mix64((seed ^ 0x5bd1e995ull) + ((unsigned long long)(r * 1048576 + pos / 8) + 1) * GOLDEN);
+            if ((float)(x >> 40) * (1.0f / 16777216.0f) < rate) w = 0.5f + 0.5f * (float)((x >> 8) & 0xffffu) * (1.0f / 65536.0f);
+        }
+        if (w == 0.f) continue;
+        kv_t* row = k + t * D;
+        const long long bg = r % bgCount;
+        for (int i = 0; i < D; ++i) row[i] = from_float(to_float(row[i]) + c * w * peak_dir(seed, bg, i));
+    }
+}
+
+/// Queries q [B, G * GROUP, D]: beta * (dir(b * G + g) + sigma * uniform(-1, 1)) for query head h of KV head
+/// g = h / GROUP. Grid-stride over B * H * D elements.
+extern "C" __global__ void peaked_queries(kv_t* __restrict__ q, int batch, int G, unsigned long long seed,
+                                          float beta, float sigma)
+{
+    const int H = G * GROUP;
+    const long long total = (long long)batch * H * D;
+    for (long long t = blockIdx.x * (long long)blockDim.x + threadIdx.x; t < total; t += (long long)gridDim.x * blockDim.x) {
+        const int i = (int)(t % D);
+        const long long bh = t / D;
+        const int h = (int)(bh % H);
+        const long long b = bh / H;
+        const unsigned long long x = mix64((seed ^ 0x2545f491ull) + ((unsigned long long)t + 1) * GOLDEN);
+        const float noise = (float)(x >> 40) * (1.0f / 16777216.0f) * 2.f - 1.f;
+        q[t] = from_float(beta * (peak_dir(seed, b * G + h / GROUP, i) + sigma * noise));
     }
 }
