@@ -8,7 +8,7 @@ struct HopperSourceTests {
                       ("prefill_reuse_wgmma", .prefillReuseWgmma), ("prefill_wgmma", .prefillReuseWgmma)])
     func sourcesCarryKernels(name: String, source: KernelSource) {
         let text = source.text
-        #expect(text.contains(" \(name)("))
+        #expect(text.contains("\n\(name)(const __grid_constant__ TensorMaps maps"))
         #expect(text.contains("__device__ __forceinline__ void tma_load("))
         #expect(text.hasPrefix(KernelSource.prefillWgmma.text))
     }
