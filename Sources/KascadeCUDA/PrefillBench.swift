@@ -21,6 +21,9 @@ public enum PrefillBench {
         }
         let anchor = try PrefillAnchorKernels(device: device, compiler: compiler, dtype: dtype, headDim: headDim,
                                               queryHeads: queryHeads, kvHeads: kvHeads)
+        // The `Q K^T` (column-sum) wgmma scores, timed beside the default where that is the transposed kernel.
+        let anchorQK = try PrefillAnchorKernels(device: device, compiler: compiler, dtype: dtype, headDim: headDim,
+                                                queryHeads: queryHeads, kvHeads: kvHeads, transposedScores: false)
         let anchorMma = try PrefillAnchorKernels(device: device, compiler: compiler, dtype: dtype, headDim: headDim,
                                                  queryHeads: queryHeads, kvHeads: kvHeads, engine: .mmaSync)
         let reuse = try PrefillReuseKernels(device: device, compiler: compiler, dtype: dtype, headDim: headDim,
@@ -40,7 +43,7 @@ public enum PrefillBench {
         let map = try device.allocate(G * 4)
         try map.upload((0..<G).map { Int32(($0 * 3 + 1) % G) })
         try stream.synchronize()
-        progress("anchor kernels \(anchor.variant): scores \(anchor.scoreRegisters) registers; mma.sync scores \(anchorMma.scoreRegisters) registers; " +
+        progress("anchor kernels \(anchor.variant): scores \(anchor.scoreRegisters) registers; \(anchorQK.variant) scores \(anchorQK.scoreRegisters) registers; mma.sync scores \(anchorMma.scoreRegisters) registers; " +
                  "reuse \(reuse.engine): \(reuse.reuseFn.registers) registers")
 
         var shapes: [PrefillBenchShape] = []
@@ -88,6 +91,13 @@ public enum PrefillBench {
                 chosen.append("\(name) \(w <= s ? "wgmma" : "mma.sync") (\(format3(w)) / \(format3(s)))")
             }
             let scoresDiffer = anchor.scoresEngine != anchorMma.scoresEngine, reuseDiffer = reuse.engine != reuseMma.engine
+            if anchor.variant != anchorQK.variant {
+                try record("scoresWgmmaQK") {
+                    for c in plan.chunks { try anchorQK.scores(q: qBuf.address, k: kBuf.address, lse: lse.address, plan: plan, chunk: c,
+                                                               scores: scores.address, stream: stream) }
+                }
+                chosen.append("scores \(anchor.variant) / \(anchorQK.variant) (\(format3(ms["scoresWgmmaQK"]!)) ms)")
+            }
             try pair("scores", differ: scoresDiffer, {
                 for c in plan.chunks { try anchor.scores(q: qBuf.address, k: kBuf.address, lse: lse.address, plan: plan, chunk: c,
                                                          scores: scores.address, stream: stream) }

@@ -202,4 +202,156 @@ anchor_scores_wgmma(const __grid_constant__ TensorMaps maps, int T, int N, float
         if (j + 1 < ntiles) step(sb, sa, j + 1);
     }
 }
+// The same scores from the transposed product S^T = K Q^T: consumer warpgroup c takes keys
+// 64 c ... 64 c + 63 of each 128-key tile as the A operand (M = 64 keys, K-major, as loaded) and
+// the block's A_ROWS query rows as the B operand (N = A_ROWS, K-major), so that each accumulator
+// row is one key and its pooled score is a row sum: in-thread adds over the thread's query columns,
+// two quad shuffles, no shared memory. Each thread keeps the log-sum-exp of its own columns in
+// registers. Grid, arguments and shared memory as anchor_scores_wgmma (the column-sum buffers unused).
+extern "C" __global__ void __launch_bounds__(A_THREADS, 1)
+anchor_scores_wgmma_t(const __grid_constant__ TensorMaps maps, int T, int N, float scale, const float* __restrict__ lse,
+                      int tileLo, int chunkTiles, float* __restrict__ scores, long long stride, long long fractionBits, int kMin)
+{
+    extern __shared__ unsigned char smem_raw[];
+    const unsigned raw = static_cast<unsigned>(__cvta_generic_to_shared(smem_raw));
+    const unsigned base = (raw + 1023u) & ~1023u;
+    const unsigned sQ = base, sK = base + A_OFF_K;
+    const unsigned barQ = base + A_OFF_BAR;
+    auto fullK = [&](int s) { return barQ + 8u * (1 + s); };
+    auto emptyK = [&](int s) { return barQ + 8u * (1 + STAGES + s); };
+
+    const int g = blockIdx.y, b = blockIdx.z;
+    const int G = gridDim.y, H = G * GROUP;
+    const int shift = N - T;
+    const int r = tileLo + (chunkTiles - 1 - (int)blockIdx.x);
+    const int t0 = (shift / 32 + r) * 32;
+    if (anchor_tile_budget(t0, __longlong_as_double(fractionBits), kMin) >= t0) return;   // dense tile: nothing to rank
+    const int ntiles = (t0 + BN - 1) / BN;
+    const int tid = threadIdx.x;
+    const int wg = tid >> 7;
+
+    if (tid == 0) {
+        mbar_init(barQ, 1);
+        for (int s = 0; s < STAGES; ++s) { mbar_init(fullK(s), 1); mbar_init(emptyK(s), 256); }
+        asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
+        asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
+    }
+    __syncthreads();
+
+    if (wg == 0) {
+        asm volatile("setmaxnreg.dec.sync.aligned.u32 24;\n" ::: "memory");
+        if (tid == 0) {
+            const void* mq = maps.q;
+            const void* mk = maps.k;
+            mbar_expect_tx(barQ, A_QBYTES);
+            #pragma unroll
+            for (int w = 0; w < GROUP; ++w) {
+                #pragma unroll
+                for (int x = 0; x < HALVES; ++x)
+                    tma_load(sQ + x * A_QSLAB + w * 32 * 128, mq, barQ, x * 64, t0 - shift, b * H + g * GROUP + w);
+            }
+            for (int j = 0; j < ntiles; ++j) {
+                const int s = j % STAGES;
+                const unsigned ph = (j / STAGES) & 1;
+                mbar_wait(emptyK(s), ph ^ 1);
+                mbar_expect_tx(fullK(s), KV_BYTES);
+                #pragma unroll
+                for (int x = 0; x < HALVES; ++x) tma_load(sK + s * KV_BYTES + x * KV_SLAB, mk, fullK(s), x * 64, j * BN, b * G + g);
+            }
+        }
+        return;
+    }
+
+    asm volatile("setmaxnreg.inc.sync.aligned.u32 240;\n" ::: "memory");
+    constexpr int NA = A_ROWS / 2;                       // accumulator registers per thread
+    const int c = wg - 1;
+    const int t128 = tid & 127, warp = t128 >> 5, lane = t128 & 31;
+    // log2-domain log-sum-exp of this thread's query columns 8 i + 2 (lane & 3) + e, at [2 i + e];
+    // +inf hides rows outside the last T positions.
+    float l2[NA / 2];
+    #pragma unroll
+    for (int i = 0; i < NA / 4; ++i) {
+        #pragma unroll
+        for (int e = 0; e < 2; ++e) {
+            const int row = 8 * i + 2 * (lane & 3) + e;
+            const int p = t0 + (row & 31);
+            const long long h = (long long)b * H + g * GROUP + (row >> 5);
+            l2[2 * i + e] = (p >= shift && p < N) ? lse[h * T + (p - shift)] * LOG2E : __int_as_float(0x7f800000);
+        }
+    }
+    const float sl2 = scale * LOG2E;
+    float* out = scores + (((long long)b * G + g) * chunkTiles + (r - tileLo)) * stride;
+    const int keyRow = c * A_KEYS + 16 * warp + (lane >> 2);  // this thread's keys in a tile: keyRow, keyRow + 8
+
+    // S^T of this warpgroup's 64 keys of stage st against all the block's rows, into acc.
+    auto issue = [&](float* acc, int st) {
+        const unsigned kb = sK + st * KV_BYTES + c * A_KEYS * 128;
+        #pragma unroll
+        for (int kk = 0; kk < D / 16; ++kk) {
+            unsigned long long da = smem_desc(kb + (kk >> 2) * KV_SLAB + (kk & 3) * 32, 16, 1024);
+            unsigned long long db = smem_desc(sQ + (kk >> 2) * A_QSLAB + (kk & 3) * 32, 16, 1024);
+            wgmma_ss<A_ROWS>(acc, da, db, kk > 0);
+        }
+    };
+    // Row sums of tile j from its scores `acc` (m64nA_ROWS accumulator layout).
+    auto process = [&](const float* acc, int j) {
+        float a0[2] = {0.f, 0.f}, a1[2] = {0.f, 0.f};
+        #pragma unroll
+        for (int i = 0; i < NA / 4; ++i) {
+            #pragma unroll
+            for (int e = 0; e < 2; ++e) {
+                a0[e] += fast_exp2(fmaf(acc[4 * i + e], sl2, -l2[2 * i + e]));
+                a1[e] += fast_exp2(fmaf(acc[4 * i + 2 + e], sl2, -l2[2 * i + e]));
+            }
+        }
+        float s0 = a0[0] + a0[1], s1 = a1[0] + a1[1];
+        // Quad sums: after the exchange lanes 0, 1 of a quad hold key keyRow, lanes 2, 3 key keyRow + 8.
+        const bool hi = (lane & 2) != 0;
+        float keep = hi ? s1 : s0, send = hi ? s0 : s1;
+        keep += __shfl_xor_sync(0xffffffffu, send, 2);
+        keep += __shfl_xor_sync(0xffffffffu, keep, 1);
+        const int n = j * BN + keyRow + (hi ? 8 : 0);
+        if ((lane & 1) == 0 && n < t0) out[n] = keep;
+    };
+    // Issues tile j + 1 (which exists) into `nxt`, then sums tile j from `cur`: every product is
+    // waited for in the step after the one that issued it, and no branch holds an issue.
+    auto step = [&](float* cur, float* nxt, int j) {
+        const int st1 = (j + 1) % STAGES;
+        mbar_wait(fullK(st1), ((j + 1) / STAGES) & 1);
+        wg_fence();
+        issue(nxt, st1);
+        wg_commit();
+        wg_wait<1>();
+        reg_fence<NA>(cur);
+        mbar_arrive(emptyK(j % STAGES));
+        process(cur, j);
+    };
+    // Sums the last tile j from `cur`.
+    auto last = [&](float* cur, int j) {
+        wg_wait<0>();
+        reg_fence<NA>(cur);
+        mbar_arrive(emptyK(j % STAGES));
+        process(cur, j);
+    };
+
+    float sa[NA], sb[NA];
+    #pragma unroll
+    for (int i = 0; i < NA; ++i) { sa[i] = 0.f; sb[i] = 0.f; }
+    mbar_wait(barQ, 0);
+    mbar_wait(fullK(0), 0);
+    wg_fence();
+    issue(sa, 0);
+    wg_commit();
+    int j = 0;
+    for (; j + 2 < ntiles; j += 2) {
+        step(sa, sb, j);
+        step(sb, sa, j + 1);
+    }
+    if (j + 1 < ntiles) {
+        step(sa, sb, j);
+        last(sb, j + 1);
+    } else {
+        last(sa, j);
+    }
+}
 #endif
