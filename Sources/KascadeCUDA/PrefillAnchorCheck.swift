@@ -63,9 +63,11 @@ public enum PrefillAnchorCheck {
         let auto = try PrefillAnchorKernels(device: device, compiler: compiler, dtype: c.dtype, headDim: c.headDim,
                                             queryHeads: c.queryHeads, kvHeads: c.kvHeads)
         if auto.variant != anchors[0].variant { anchors.append(auto) }
-        let qk = try PrefillAnchorKernels(device: device, compiler: compiler, dtype: c.dtype, headDim: c.headDim,
-                                          queryHeads: c.queryHeads, kvHeads: c.kvHeads, transposedScores: false)
-        if !anchors.contains(where: { $0.variant == qk.variant }) { anchors.append(qk) }
+        for layout in AnchorScoresLayout.allCases where layout != auto.scoresLayout {
+            let other = try PrefillAnchorKernels(device: device, compiler: compiler, dtype: c.dtype, headDim: c.headDim,
+                                                 queryHeads: c.queryHeads, kvHeads: c.kvHeads, scoresLayout: layout)
+            if !anchors.contains(where: { $0.variant == other.variant }) { anchors.append(other) }
+        }
         let dense = try PrefillKernels(device: device, compiler: compiler, dtype: c.dtype, headDim: c.headDim,
                                        queryHeads: c.queryHeads, kvHeads: c.kvHeads)
         let reuse = try PrefillReuseKernels(device: device, compiler: compiler, dtype: c.dtype, headDim: c.headDim,

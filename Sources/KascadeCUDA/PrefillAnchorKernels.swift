@@ -13,9 +13,9 @@ import KascadeCore
 /// warpgroup products (`wgmma`) on TMA-loaded tiles: the log-sum-exp from the dense `wgmma` kernel
 /// built without its value product, and the scores with one block of 32 positions x `GROUP` heads
 /// whose two consumer warpgroups split each 128-key tile (groups 2 and 4; others keep the
-/// `mma.sync` scores). The `wgmma` scores come in two layouts: the transposed product `K Q^T`
-/// (default: one key per accumulator row, pooled by row sums in registers) and `Q K^T` (column sums
-/// through shuffles and shared memory), chosen by `transposedScores`.
+/// `mma.sync` scores). The `wgmma` scores come in the layouts of ``AnchorScoresLayout``: the
+/// transposed product `K Q^T` (default: one key per accumulator row, pooled by row sums in
+/// registers) and `Q K^T` (column sums through shuffles and shared memory).
 public final class PrefillAnchorKernels {
     /// Owning device.
     public let device: CUDADevice
@@ -30,8 +30,10 @@ public final class PrefillAnchorKernels {
     public let lseEngine: PrefillEngine
     /// Kernel family of the scoring pass (`.wgmma` or `.mmaSync`).
     public let scoresEngine: PrefillEngine
-    /// Whether the `wgmma` scoring pass computes `K Q^T` (row sums) rather than `Q K^T` (column sums).
-    public let scoresTransposed: Bool
+    /// Layout of the `wgmma` scoring kernel (nil where the scores run on `mma.sync`).
+    public let scoresLayout: AnchorScoresLayout?
+    /// Layout of the `wgmma` scoring kernel when none is asked for.
+    public static let defaultScoresLayout = AnchorScoresLayout.kq
 
     let module: CUDAModule
     let lseFn: KernelFunction, scoresFn: KernelFunction, selectFn: KernelFunction
@@ -44,9 +46,10 @@ public final class PrefillAnchorKernels {
     /// Compiles (or loads from the cache) the kernels: one warp per query head of a group (group <= 8).
     /// `engine: .auto` takes `wgmma` where it runs (kernels compiled for `sm_90a`, a driver with
     /// `cuTensorMapEncodeTiled`); `.wgmma` throws `.unsupported` where it cannot run.
-    /// `transposedScores` picks the `wgmma` scoring kernel: `K Q^T` (true) or `Q K^T` (false).
+    /// `scoresLayout` picks the `wgmma` scoring kernel.
     public init(device: CUDADevice, compiler: KernelCompiler, dtype: KVDType, headDim: Int,
-                queryHeads: Int, kvHeads: Int, engine: PrefillEngine = .auto, transposedScores: Bool = true) throws(CUDAError) {
+                queryHeads: Int, kvHeads: Int, engine: PrefillEngine = .auto,
+                scoresLayout layout: AnchorScoresLayout = PrefillAnchorKernels.defaultScoresLayout) throws(CUDAError) {
         guard headDim == 64 || headDim == 128 else { throw .unsupported("head dim \(headDim) (64 and 128 are built)") }
         guard kvHeads > 0, queryHeads > 0, queryHeads % kvHeads == 0 else {
             throw .badArgument("query heads \(queryHeads) are not a multiple of KV heads \(kvHeads)")
@@ -75,17 +78,17 @@ public final class PrefillAnchorKernels {
             wgmmaModule = m
             lseWgmmaFn = try m.function("prefill_wgmma")
             scoresWgmmaFn = group == 2 || group == 4
-                ? try m.function(transposedScores ? "anchor_scores_wgmma_t" : "anchor_scores_wgmma") : nil
+                ? try m.function(layout.kernelName) : nil
         } else {
             wgmmaModule = nil; lseWgmmaFn = nil; scoresWgmmaFn = nil
         }
         lseEngine = lseWgmmaFn != nil ? .wgmma : .mmaSync
         scoresEngine = scoresWgmmaFn != nil ? .wgmma : .mmaSync
-        scoresTransposed = scoresWgmmaFn != nil && transposedScores
+        scoresLayout = scoresWgmmaFn != nil ? layout : nil
     }
 
     /// Short name of the kernel families: `lse-wgmma/scores-wgmmaT` (transposed scores), `lse-wgmma/scores-mmaSync` and so on.
-    public var variant: String { "lse-\(lseEngine)/scores-\(scoresEngine)\(scoresTransposed ? "T" : "")" }
+    public var variant: String { "lse-\(lseEngine)/scores-\(scoresEngine)\(scoresLayout?.suffix ?? "")" }
 
     /// Dynamic shared memory of the `wgmma` log-sum-exp pass: query tile, key stages, barriers, alignment slack.
     var lseWgmmaSharedBytes: Int {

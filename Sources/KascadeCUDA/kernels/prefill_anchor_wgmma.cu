@@ -207,10 +207,30 @@ anchor_scores_wgmma(const __grid_constant__ TensorMaps maps, int T, int N, float
 // the block's A_ROWS query rows as the B operand (N = A_ROWS, K-major), so that each accumulator
 // row is one key and its pooled score is a row sum: in-thread adds over the thread's query columns,
 // two quad shuffles, no shared memory. Each thread keeps the log-sum-exp of its own columns in
-// registers. Grid, arguments and shared memory as anchor_scores_wgmma (the column-sum buffers unused).
-extern "C" __global__ void __launch_bounds__(A_THREADS, 1)
-anchor_scores_wgmma_t(const __grid_constant__ TensorMaps maps, int T, int N, float scale, const float* __restrict__ lse,
-                      int tileLo, int chunkTiles, float* __restrict__ scores, long long stride, long long fractionBits, int kMin)
+// registers. POLY (0, 2, 3): that many eighths of the exponentials are computed by a degree-5
+// polynomial on the FMA units (relative error 2.5e-7) instead of the MUFU unit.
+// Kernels anchor_scores_wgmma_t (POLY 0), anchor_scores_wgmma_tp2, anchor_scores_wgmma_tp3: grid,
+// arguments and shared memory as anchor_scores_wgmma (its column-sum buffers unused).
+
+/// 2^x for x <= 0 on the FMA units: round-to-nearest split x = j + f (|f| <= 1/2), 2^f by a
+/// minimax polynomial, j added to the exponent; x below -126 gives about 2^-126 (negligible here).
+__device__ __forceinline__ float poly_exp2(float x) {
+    x = fmaxf(x, -126.f);
+    const float t = __fadd_rn(x, 12582912.f);          // 1.5 * 2^23: round(x) in the low bits
+    const float f = __fsub_rn(x, __fsub_rn(t, 12582912.f));
+    float p = 1.35009588e-3f;
+    p = fmaf(p, f, 9.67675745e-3f);
+    p = fmaf(p, f, 5.55007347e-2f);
+    p = fmaf(p, f, 2.40220893e-1f);
+    p = fmaf(p, f, 6.93147314e-1f);
+    p = fmaf(p, f, 1.00000008f);
+    return __int_as_float(__float_as_int(p) + (int)((unsigned)__float_as_int(t) << 23));
+}
+
+template <int POLY>
+__device__ __forceinline__ void anchor_scores_t_body(const TensorMaps& maps, int T, int N, float scale, const float* __restrict__ lse,
+                                                     int tileLo, int chunkTiles, float* __restrict__ scores, long long stride,
+                                                     long long fractionBits, int kMin)
 {
     extern __shared__ unsigned char smem_raw[];
     const unsigned raw = static_cast<unsigned>(__cvta_generic_to_shared(smem_raw));
@@ -300,8 +320,10 @@ anchor_scores_wgmma_t(const __grid_constant__ TensorMaps maps, int T, int N, flo
         for (int i = 0; i < NA / 4; ++i) {
             #pragma unroll
             for (int e = 0; e < 2; ++e) {
-                a0[e] += fast_exp2(fmaf(acc[4 * i + e], sl2, -l2[2 * i + e]));
-                a1[e] += fast_exp2(fmaf(acc[4 * i + 2 + e], sl2, -l2[2 * i + e]));
+                const float x0 = fmaf(acc[4 * i + e], sl2, -l2[2 * i + e]), x1 = fmaf(acc[4 * i + 2 + e], sl2, -l2[2 * i + e]);
+                const bool poly = POLY == 2 ? (i & 3) == 3 : POLY == 3 ? ((i & 7) == 2 || (i & 7) == 5 || (i & 7) == 7) : false;
+                a0[e] += poly ? poly_exp2(x0) : fast_exp2(x0);
+                a1[e] += poly ? poly_exp2(x1) : fast_exp2(x1);
             }
         }
         float s0 = a0[0] + a0[1], s1 = a1[0] + a1[1];
@@ -354,4 +376,13 @@ anchor_scores_wgmma_t(const __grid_constant__ TensorMaps maps, int T, int N, flo
         last(sa, j);
     }
 }
+
+#define ANCHOR_SCORES_T(NAME, POLY)                                                                                     \
+extern "C" __global__ void __launch_bounds__(A_THREADS, 1)                                                              \
+NAME(const __grid_constant__ TensorMaps maps, int T, int N, float scale, const float* __restrict__ lse, int tileLo,     \
+     int chunkTiles, float* __restrict__ scores, long long stride, long long fractionBits, int kMin)                    \
+{ anchor_scores_t_body<POLY>(maps, T, N, scale, lse, tileLo, chunkTiles, scores, stride, fractionBits, kMin); }
+ANCHOR_SCORES_T(anchor_scores_wgmma_t, 0)
+ANCHOR_SCORES_T(anchor_scores_wgmma_tp2, 2)
+ANCHOR_SCORES_T(anchor_scores_wgmma_tp3, 3)
 #endif
