@@ -13,6 +13,15 @@ struct HopperSourceTests {
         #expect(text.hasPrefix(KernelSource.prefillWgmma.text))
     }
 
+    @Test("every anchor scores layout names a kernel that the anchor source defines", arguments: AnchorScoresLayout.allCases)
+    func scoresLayoutKernels(layout: AnchorScoresLayout) {
+        let text = KernelSource.prefillAnchorWgmma.text
+        let name = layout.kernelName
+        #expect(text.contains("\n\(name)(const __grid_constant__ TensorMaps maps") || text.contains("\nANCHOR_SCORES_T(\(name), "))
+        #expect(AnchorScoresLayout.allCases.filter { $0.kernelName == name }.count == 1)
+        #expect(AnchorScoresLayout.allCases.filter { $0.suffix == layout.suffix }.count == 1)
+    }
+
     @Test("kernel arguments take their natural sizes in a parameter block",
           arguments: [(KernelArg.int32(-3), 4), (.float(1.5), 4), (.int64(7), 8), (.pointer(0x1000), 8), (.null, 8)])
     func argumentSizes(arg: KernelArg, size: Int) {
