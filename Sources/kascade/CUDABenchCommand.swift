@@ -41,6 +41,15 @@ struct CUDABenchCommand: ParsableCommand {
             return (m, gv)
         }
         guard !vs.isEmpty, vs.count == variants.split(separator: ",").count else { throw ValidationError("--variants needs TILExSTAGESxWAVES items, got \(variants)") }
+        let modes = peerInputs.split(separator: ",").compactMap { PeerInputMode(rawValue: String($0)) }
+        guard !modes.isEmpty, modes.count == peerInputs.split(separator: ",").count else {
+            throw ValidationError("--peer-inputs takes random and/or peaked, got \(peerInputs)")
+        }
+        let prefillItems = prefillLengths.split(separator: ",")
+        let ps = peersOnly ? [] : prefillItems.compactMap { Int($0) }.filter { $0 > 0 }
+        guard peersOnly || ps.count == prefillItems.count else {
+            throw ValidationError("--prefill-lengths needs positive comma-separated integers (or an empty list), got \(prefillLengths)")
+        }
         do {
             let dev = try CUDADevice()
             let compiler = try KernelCompiler(architecture: dev.architecture)
@@ -54,16 +63,11 @@ struct CUDABenchCommand: ParsableCommand {
                 if let json { try writeAtomically(json, enc.encode(report)) }
             }
             if !prefillOnly && !noPeers {
-                let modes = peerInputs.split(separator: ",").compactMap { PeerInputMode(rawValue: String($0)) }
-                guard !modes.isEmpty, modes.count == peerInputs.split(separator: ",").count else {
-                    throw ValidationError("--peer-inputs takes random and/or peaked, got \(peerInputs)")
-                }
                 let report = try PeerBench.run(device: dev, compiler: compiler, batches: bs, lengths: ns, fraction: fraction,
                                                modes: modes) { print($0) }
                 let path = peersJson ?? json.map { ($0.hasSuffix(".json") ? String($0.dropLast(5)) : $0) + ".peers.json" }
                 if let path { try writeAtomically(path, enc.encode(report)) }
             }
-            let ps = peersOnly ? [] : prefillLengths.split(separator: ",").compactMap { Int($0) }
             if !ps.isEmpty {
                 let report = try PrefillBench.run(device: dev, compiler: compiler, lengths: ps) { print($0) }
                 if let path = prefillJson { try writeAtomically(path, enc.encode(report)) }
