@@ -30,6 +30,7 @@ let package = Package(
             name: "KascadeCUDA",
             dependencies: ["KascadeCore"],
             resources: [
+                .embedInCode("kernels/common.cuh"),
                 .embedInCode("kernels/decode_attention.cu"),
                 .embedInCode("kernels/decode_attention_mma.cu"),
                 .embedInCode("kernels/decode_topk.cu"),

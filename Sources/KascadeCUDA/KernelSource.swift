@@ -21,16 +21,22 @@ public enum KernelSource: String, CaseIterable, Sendable {
     /// `prefill_wgmma.cu`, whose helpers it uses.
     case prefillReuseWgmma = "prefill_reuse_wgmma.cu"
 
-    /// Source text.
+    /// The device helpers (`kernels/common.cuh`: element type, conversions, fast exp2, m16n8k16
+    /// products, ldmatrix, cp.async) that the CUDA-core and `mma.sync` kernel files are compiled after.
+    public static var commonHelpers: String { String(decoding: PackageResources.common_cuh, as: UTF8.self) }
+
+    /// Source text: the file, after ``commonHelpers`` where it uses them (or after
+    /// `prefill_wgmma.cu` for the Hopper anchor and reuse files).
     public var text: String {
+        let helpers = KernelSource.commonHelpers + "\n"
         switch self {
-        case .decodeAttention: return String(decoding: PackageResources.decode_attention_cu, as: UTF8.self)
-        case .decodeAttentionMMA: return String(decoding: PackageResources.decode_attention_mma_cu, as: UTF8.self)
+        case .decodeAttention: return helpers + String(decoding: PackageResources.decode_attention_cu, as: UTF8.self)
+        case .decodeAttentionMMA: return helpers + String(decoding: PackageResources.decode_attention_mma_cu, as: UTF8.self)
         case .decodeTopK: return String(decoding: PackageResources.decode_topk_cu, as: UTF8.self)
-        case .prefillAttention: return String(decoding: PackageResources.prefill_attention_cu, as: UTF8.self)
+        case .prefillAttention: return helpers + String(decoding: PackageResources.prefill_attention_cu, as: UTF8.self)
         case .prefillWgmma: return String(decoding: PackageResources.prefill_wgmma_cu, as: UTF8.self)
-        case .decodePeers: return String(decoding: PackageResources.decode_peers_cu, as: UTF8.self)
-        case .prefillAnchor: return String(decoding: PackageResources.prefill_anchor_cu, as: UTF8.self)
+        case .decodePeers: return helpers + String(decoding: PackageResources.decode_peers_cu, as: UTF8.self)
+        case .prefillAnchor: return helpers + String(decoding: PackageResources.prefill_anchor_cu, as: UTF8.self)
         case .prefillAnchorWgmma:
             return KernelSource.prefillWgmma.text + "\n" + String(decoding: PackageResources.prefill_anchor_wgmma_cu, as: UTF8.self)
         case .prefillReuseWgmma:

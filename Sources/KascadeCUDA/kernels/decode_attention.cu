@@ -9,16 +9,6 @@
 // Layouts: q [B, H, D]; k, v [B, G, cap, D] (strides given in elements); partO [B, H, S, D] fp32
 // (unnormalised); partML [B, H, S] (running max, sum of exp); logits [B, G, rowStride, GROUP]
 // fp32 (q.k * scale, the group's heads side by side per key); idx [B, Ga, rowStride] int32 positions.
-#include <cuda_bf16.h>
-#include <cuda_fp16.h>
-
-#define NEG_INF (-__int_as_float(0x7f800000))
-
-#if KV_BF16
-typedef __nv_bfloat16 kv_t;
-#else
-typedef __half kv_t;
-#endif
 
 constexpr int D = HEAD_DIM;
 #ifndef TILE_KEYS
@@ -40,33 +30,6 @@ constexpr int HEADS_PER_THREAD = (GROUP + HEAD_SETS - 1) / HEAD_SETS;
 constexpr int HEADS_PER_WARP = (GROUP + WARPS - 1) / WARPS;
 constexpr int QUADS = GROUP * D / 4;          // 4-wide output pieces of the group
 constexpr int QUADS_PER_THREAD = (QUADS + THREADS - 1) / THREADS;
-
-__device__ __forceinline__ float to_float(kv_t x) {
-#if KV_BF16
-    return __bfloat162float(x);
-#else
-    return __half2float(x);
-#endif
-}
-
-__device__ __forceinline__ float2 unpack2(unsigned w) {
-#if KV_BF16
-    return make_float2(__uint_as_float(w << 16), __uint_as_float(w & 0xffff0000u));
-#else
-    __half2 h = *reinterpret_cast<__half2*>(&w);
-    return __half22float2(h);
-#endif
-}
-
-__device__ __forceinline__ void cp_async16(void* smem, const void* gmem, bool valid) {
-    unsigned s = static_cast<unsigned>(__cvta_generic_to_shared(smem));
-    int size = valid ? 16 : 0;                // 0: zero-fill, nothing read
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" :: "r"(s), "l"(gmem), "r"(size));
-}
-__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
-template <int N> __device__ __forceinline__ void cp_async_wait() {
-    asm volatile("cp.async.wait_group %0;\n" :: "n"(N));
-}
 
 template <bool INDEXED, bool DO_PV, bool WRITE_LOGITS>
 __device__ __forceinline__ void decode_split(

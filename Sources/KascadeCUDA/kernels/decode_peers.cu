@@ -13,17 +13,6 @@
 // codes [B, G, tokCap, D/2] (two 4-bit codes a byte: byte j of each 16-dimension block holds
 // dimension j low and j + 8 high), qscale, qzero [B, G, tokCap] fp32; page scores [B, H, rowStride];
 // est [B, H, rowStride] fp32; logits [B, G, rowStride, GROUP] fp32; partO [B, H, S, D]; partML [B, H, S].
-#include <cuda_bf16.h>
-#include <cuda_fp16.h>
-
-#define NEG_INF (-__int_as_float(0x7f800000))
-#define POS_INF (__int_as_float(0x7f800000))
-
-#if KV_BF16
-typedef __nv_bfloat16 kv_t;
-#else
-typedef __half kv_t;
-#endif
 
 constexpr int D = HEAD_DIM;
 constexpr int PAGE = 16;
@@ -32,28 +21,11 @@ constexpr unsigned FULL = 0xffffffffu;
 constexpr unsigned GROUP_BITS = (1u << GROUP) - 1u;
 constexpr unsigned long long GOLDEN = 0x9E3779B97F4A7C15ull;
 
-__device__ __forceinline__ float to_float(kv_t x) {
-#if KV_BF16
-    return __bfloat162float(x);
-#else
-    return __half2float(x);
-#endif
-}
-
 __device__ __forceinline__ kv_t from_float(float x) {
 #if KV_BF16
     return __float2bfloat16(x);
 #else
     return __float2half(x);
-#endif
-}
-
-__device__ __forceinline__ float2 unpack2(unsigned w) {
-#if KV_BF16
-    return make_float2(__uint_as_float(w << 16), __uint_as_float(w & 0xffff0000u));
-#else
-    __half2 h = *reinterpret_cast<__half2*>(&w);
-    return __half22float2(h);
 #endif
 }
 
@@ -675,14 +647,6 @@ constexpr int HEADS_PER_THREAD = (GROUP + HEAD_SETS - 1) / HEAD_SETS;
 constexpr int HEADS_PER_WARP = (GROUP + AT_WARPS - 1) / AT_WARPS;
 constexpr int QUADS = GROUP * D / 4;
 constexpr int QUADS_PER_THREAD = (QUADS + AT_THREADS - 1) / AT_THREADS;
-
-__device__ __forceinline__ void cp_async16(void* smem, const void* gmem, bool valid) {
-    unsigned s = static_cast<unsigned>(__cvta_generic_to_shared(smem));
-    int size = valid ? 16 : 0;
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" :: "r"(s), "l"(gmem), "r"(size));
-}
-__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
-template <int N> __device__ __forceinline__ void cp_async_wait() { asm volatile("cp.async.wait_group %0;\n" :: "n"(N)); }
 
 /// One split of attention over the keys whose mask word has a group bit (after >> shift); PAGED: one
 /// word per page of 16 positions, else one per position. The work comes in units of 16 positions:

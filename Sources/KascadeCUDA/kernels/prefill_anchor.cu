@@ -17,17 +17,6 @@
 //
 // q [B, H, T, d]; k [B, G, capacity, d]; lse [B, H, T] fp32 natural log; bottom-right causal
 // (query t sits at position N - T + t). Definitions: KV_BF16, HEAD_DIM (64, 128), GROUP (1 ... 8).
-#include <cuda_bf16.h>
-#include <cuda_fp16.h>
-
-#define NEG_INF (-__int_as_float(0x7f800000))
-#define POS_INF (__int_as_float(0x7f800000))
-
-#if KV_BF16
-typedef __nv_bfloat16 kv_t;
-#else
-typedef __half kv_t;
-#endif
 
 constexpr int D = HEAD_DIM;
 constexpr int WARPS = GROUP;
@@ -41,40 +30,6 @@ constexpr int KSTEPS = D / 16;
 constexpr int ST = BN / 8;
 constexpr float LOG2E = 1.4426950408889634f;
 constexpr float LN2 = 0.6931471805599453f;
-
-__device__ __forceinline__ float fast_exp2(float x) {
-    float y;
-    asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
-    return y;
-}
-
-__device__ __forceinline__ void mma16816(float* c, const unsigned* a, unsigned b0, unsigned b1) {
-#if KV_BF16
-    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
-                 : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
-#else
-    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
-                 : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
-#endif
-}
-
-__device__ __forceinline__ void ldmatrix_x4(unsigned* r, const void* p) {
-    unsigned s = static_cast<unsigned>(__cvta_generic_to_shared(p));
-    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
-                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(s));
-}
-
-__device__ __forceinline__ void cp_async16(void* smem, const void* gmem, bool valid) {
-    unsigned s = static_cast<unsigned>(__cvta_generic_to_shared(smem));
-    int size = valid ? 16 : 0;
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" :: "r"(s), "l"(gmem), "r"(size));
-}
-__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
-template <int N> __device__ __forceinline__ void cp_async_wait() {
-    asm volatile("cp.async.wait_group %0;\n" :: "n"(N));
-}
 
 /// Keys a tile starting at t0 keeps: min(max(kMin, ceil(fraction * t0)), t0) (SPEC 2, rolling).
 __device__ __forceinline__ int tile_budget(int t0, double fraction, int kMin) {
