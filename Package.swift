@@ -37,6 +37,8 @@ let package = Package(
                 .embedInCode("kernels/prefill_attention.cu"),
                 .embedInCode("kernels/prefill_wgmma.cu"),
                 .embedInCode("kernels/decode_peers.cu"),
+                .embedInCode("kernels/decode_peers_twilight_vattention.cu"),
+                .embedInCode("kernels/decode_peers_attend.cu"),
                 .embedInCode("kernels/prefill_anchor.cu"),
                 .embedInCode("kernels/prefill_anchor_wgmma.cu"),
                 .embedInCode("kernels/prefill_reuse_wgmma.cu"),

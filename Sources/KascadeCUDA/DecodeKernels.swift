@@ -34,12 +34,8 @@ public final class DecodeKernels {
     public init(device: CUDADevice, compiler: KernelCompiler, dtype: KVDType, headDim: Int,
                 queryHeads: Int, kvHeads: Int, main: DecodeVariant = DecodeVariant(),
                 gather: DecodeVariant = .gather) throws(CUDAError) {
-        guard headDim == 64 || headDim == 128 else { throw .unsupported("head dim \(headDim) (64 and 128 are built)") }
-        guard kvHeads > 0, queryHeads > 0, queryHeads % kvHeads == 0 else {
-            throw .badArgument("query heads \(queryHeads) are not a multiple of KV heads \(kvHeads)")
-        }
-        let group = queryHeads / kvHeads
-        guard group <= 16 else { throw .unsupported("GQA group \(group) (at most 16)") }
+        let group = try KernelShape.group(headDim: headDim, queryHeads: queryHeads, kvHeads: kvHeads, maxGroup: 16,
+                                          what: "decode attention")
         self.device = device
         self.dtype = dtype
         self.headDim = headDim

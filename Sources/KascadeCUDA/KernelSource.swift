@@ -10,7 +10,8 @@ public enum KernelSource: String, CaseIterable, Sendable {
     case prefillAttention = "prefill_attention.cu"
     /// Dense causal prefill on Hopper (wgmma, TMA, warp specialisation), with log-sum-exp.
     case prefillWgmma = "prefill_wgmma.cu"
-    /// Quest, Twilight and vAttention decode: page bounds, int4 keys, selections, masked attention.
+    /// Quest, Twilight and vAttention decode: page bounds, int4 keys, selections, masked attention
+    /// (`decode_peers.cu`, then `decode_peers_twilight_vattention.cu` and `decode_peers_attend.cu`).
     case decodePeers = "decode_peers.cu"
     /// Kascade prefill anchor: per-row log-sum-exp, tile-pooled scores, per-tile top-k.
     case prefillAnchor = "prefill_anchor.cu"
@@ -35,7 +36,10 @@ public enum KernelSource: String, CaseIterable, Sendable {
         case .decodeTopK: return String(decoding: PackageResources.decode_topk_cu, as: UTF8.self)
         case .prefillAttention: return helpers + String(decoding: PackageResources.prefill_attention_cu, as: UTF8.self)
         case .prefillWgmma: return String(decoding: PackageResources.prefill_wgmma_cu, as: UTF8.self)
-        case .decodePeers: return helpers + String(decoding: PackageResources.decode_peers_cu, as: UTF8.self)
+        case .decodePeers:
+            return helpers + String(decoding: PackageResources.decode_peers_cu, as: UTF8.self)
+                + String(decoding: PackageResources.decode_peers_twilight_vattention_cu, as: UTF8.self)
+                + String(decoding: PackageResources.decode_peers_attend_cu, as: UTF8.self)
         case .prefillAnchor: return helpers + String(decoding: PackageResources.prefill_anchor_cu, as: UTF8.self)
         case .prefillAnchorWgmma:
             return KernelSource.prefillWgmma.text + "\n" + String(decoding: PackageResources.prefill_anchor_wgmma_cu, as: UTF8.self)

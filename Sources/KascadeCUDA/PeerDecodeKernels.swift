@@ -52,12 +52,8 @@ public final class PeerDecodeKernels {
     /// Compiles (or loads from the cache) the kernels; throws `.unsupported` for other head dims or groups.
     public init(device: CUDADevice, compiler: KernelCompiler, dtype: KVDType, headDim: Int,
                 queryHeads: Int, kvHeads: Int) throws(CUDAError) {
-        guard headDim == 64 || headDim == 128 else { throw .unsupported("head dim \(headDim) (64 and 128 are built)") }
-        guard kvHeads > 0, queryHeads > 0, queryHeads % kvHeads == 0 else {
-            throw .badArgument("query heads \(queryHeads) are not a multiple of KV heads \(kvHeads)")
-        }
-        let group = queryHeads / kvHeads
-        guard group <= 16 else { throw .unsupported("GQA group \(group) (at most 16)") }
+        let group = try KernelShape.group(headDim: headDim, queryHeads: queryHeads, kvHeads: kvHeads, maxGroup: 16,
+                                          what: "Quest, Twilight and vAttention decode")
         self.device = device
         self.compiler = compiler
         self.dtype = dtype

@@ -50,12 +50,8 @@ public final class PrefillAnchorKernels {
     public init(device: CUDADevice, compiler: KernelCompiler, dtype: KVDType, headDim: Int,
                 queryHeads: Int, kvHeads: Int, engine: PrefillEngine = .auto,
                 scoresLayout layout: AnchorScoresLayout = PrefillAnchorKernels.defaultScoresLayout) throws(CUDAError) {
-        guard headDim == 64 || headDim == 128 else { throw .unsupported("head dim \(headDim) (64 and 128 are built)") }
-        guard kvHeads > 0, queryHeads > 0, queryHeads % kvHeads == 0 else {
-            throw .badArgument("query heads \(queryHeads) are not a multiple of KV heads \(kvHeads)")
-        }
-        let group = queryHeads / kvHeads
-        guard group <= 8 else { throw .unsupported("GQA group \(group) for the prefill anchor (at most 8)") }
+        let group = try KernelShape.group(headDim: headDim, queryHeads: queryHeads, kvHeads: kvHeads, maxGroup: 8,
+                                          what: "the prefill anchor")
         guard kvHeads < 65536 else { throw .unsupported("KV heads \(kvHeads)") }
         self.device = device
         self.dtype = dtype

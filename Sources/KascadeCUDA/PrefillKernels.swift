@@ -38,13 +38,11 @@ public final class PrefillKernels {
     public init(device: CUDADevice, compiler: KernelCompiler, dtype: KVDType, headDim: Int,
                 queryHeads: Int, kvHeads: Int, warps: Int = 4, mTiles: Int = 2, tileKeys: Int = 64,
                 engine: PrefillEngine = .auto) throws(CUDAError) {
-        guard headDim == 64 || headDim == 128 else { throw .unsupported("head dim \(headDim) (64 and 128 are built)") }
+        _ = try KernelShape.group(headDim: headDim, queryHeads: queryHeads, kvHeads: kvHeads, maxGroup: queryHeads,
+                                  what: "dense prefill")
         guard warps == 4 || warps == 8 else { throw .unsupported("prefill blocks of \(warps) warps (4 and 8 are built)") }
         guard mTiles == 1 || mTiles == 2 else { throw .unsupported("\(mTiles) m-tiles per warp (1 and 2 are built)") }
         guard tileKeys == 32 || tileKeys == 64 else { throw .unsupported("key tiles of \(tileKeys) (32 and 64 are built)") }
-        guard kvHeads > 0, queryHeads > 0, queryHeads % kvHeads == 0 else {
-            throw .badArgument("query heads \(queryHeads) are not a multiple of KV heads \(kvHeads)")
-        }
         guard queryHeads < 65536 else { throw .unsupported("query heads \(queryHeads)") }
         let wgmmaRuns = compiler.architecture == "sm_90a" && device.driver.cuTensorMapEncodeTiled != nil
         let built: PrefillEngine

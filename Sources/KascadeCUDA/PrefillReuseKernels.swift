@@ -31,12 +31,8 @@ public final class PrefillReuseKernels {
     /// or 4), else `mma.sync`; `.wgmma` throws `.unsupported` where it cannot run.
     public init(device: CUDADevice, compiler: KernelCompiler, dtype: KVDType, headDim: Int,
                 queryHeads: Int, kvHeads: Int, engine: PrefillEngine = .auto) throws(CUDAError) {
-        guard headDim == 64 || headDim == 128 else { throw .unsupported("head dim \(headDim) (64 and 128 are built)") }
-        guard kvHeads > 0, queryHeads > 0, queryHeads % kvHeads == 0 else {
-            throw .badArgument("query heads \(queryHeads) are not a multiple of KV heads \(kvHeads)")
-        }
-        let group = queryHeads / kvHeads
-        guard group <= 8 else { throw .unsupported("GQA group \(group) for prefill reuse (at most 8)") }
+        let group = try KernelShape.group(headDim: headDim, queryHeads: queryHeads, kvHeads: kvHeads, maxGroup: 8,
+                                          what: "prefill reuse")
         guard kvHeads < 65536 else { throw .unsupported("KV heads \(kvHeads)") }
         self.device = device
         self.dtype = dtype

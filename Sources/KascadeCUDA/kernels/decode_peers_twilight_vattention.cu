@@ -1,0 +1,349 @@
+// Twilight and vAttention decode kernels (Lin et al., arXiv 2502.02770; Desai et al., arXiv
+// 2510.05688). Compiled after common.cuh and decode_peers.cu (one NVRTC unit, see KernelSource),
+// whose layouts, constants, reductions and radix selection they use.
+
+// ---------------------------------------------------------------------------------------------
+// Twilight: 4-bit key copy, estimated scores on the candidates, top-p pruning.
+
+/// Per-token asymmetric 4-bit quantisation of positions from ..< to: grid (ceil((to - from) / 4), G, B),
+/// 128 threads (a warp per token). scale = (max - min) / 15, zero = min, code = round((k - min) / scale).
+extern "C" __global__ void __launch_bounds__(128) twilight_quantize(
+    const kv_t* __restrict__ k, long long kvBatchStride, long long kvHeadStride,
+    unsigned char* __restrict__ codes, float* __restrict__ qscale, float* __restrict__ qzero, long long tokCap,
+    int from, int to)
+{
+    const int g = blockIdx.y, b = blockIdx.z, G = gridDim.y;
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    const int pos = from + blockIdx.x * 4 + warp;
+    if (pos >= to) return;
+    float x[DL];
+    load_lane(k + b * kvBatchStride + g * kvHeadStride + (long long)pos * D, lane, x);
+    float lo = x[0], hi = x[0];
+    #pragma unroll
+    for (int e = 1; e < DL; ++e) { lo = fminf(lo, x[e]); hi = fmaxf(hi, x[e]); }
+    lo = warp_min(lo); hi = warp_max(hi);
+    const float step = (hi - lo) / 15.f;
+    const float inv = step > 0.f ? 1.f / step : 0.f;
+    unsigned packed = 0;
+    #pragma unroll
+    for (int e = 0; e < DL; ++e) {
+        float c = fminf(15.f, fmaxf(0.f, roundf(__fmul_rn(__fsub_rn(x[e], lo), inv))));
+        packed |= (unsigned)c << (8 * e);
+    }
+    constexpr int partner = 8 / DL;                    // the lane holding dimensions + 8
+    const unsigned high = __shfl_down_sync(FULL, packed, partner);
+    const long long slot = ((long long)b * G + g) * tokCap + pos;
+    if ((lane % (16 / DL)) < partner) {
+        const unsigned bytes = packed | (high << 4);
+        unsigned char* row = codes + slot * (D / 2);
+        const int i0 = lane * DL;                      // first dimension of this lane
+        const int at = (i0 / 16) * 8 + (i0 % 8);
+        if (DL == 4) *reinterpret_cast<unsigned*>(row + at) = bytes;
+        else *reinterpret_cast<unsigned short*>(row + at) = (unsigned short)bytes;
+    }
+    if (lane == 0) { qscale[slot] = step; qzero[slot] = lo; }
+}
+
+/// Estimated scaled scores zero * sum(q) + scale * sum_i q_i c_i of the candidate keys (those whose
+/// page has the head's bit in pageMask), into est[b, h, pos], over the positions of the listed pages
+/// plist[b, g, 0 ..< pcount[b, g]] (the group's candidate pages); clears keptMask[b, g, pos] there.
+/// grid (ceil(listed pages * 16 / 128), G, B), 128 threads.
+extern "C" __global__ void __launch_bounds__(128) twilight_estimate(
+    const kv_t* __restrict__ q, const unsigned char* __restrict__ codes, const float* __restrict__ qscale,
+    const float* __restrict__ qzero, long long tokCap, const unsigned* __restrict__ pageMask, long long pageMaskStride,
+    int n, float scale, float* __restrict__ est, long long estStride,
+    const int* __restrict__ plist, const int* __restrict__ pcount, long long listStride,
+    unsigned* __restrict__ keptMask, long long keptStride)
+{
+    __shared__ float qs[GROUP * D];
+    __shared__ float qsum[GROUP];
+    const int g = blockIdx.y, b = blockIdx.z, G = gridDim.y, H = G * GROUP;
+    const int tid = threadIdx.x;
+    for (int i = tid; i < GROUP * D; i += blockDim.x) qs[i] = to_float(q[((long long)b * H + g * GROUP) * D + i]);
+    __syncthreads();
+    if (tid < GROUP) {
+        float s = 0.f;
+        for (int i = 0; i < D; ++i) s += qs[tid * D + i];    // in dimension order
+        qsum[tid] = s;
+    }
+    __syncthreads();
+    const int e = (blockIdx.x * blockDim.x + tid) / PAGE;
+    if (e >= pcount[(long long)b * G + g]) return;
+    const int pos = plist[((long long)b * G + g) * listStride + e] * PAGE + tid % PAGE;
+    if (pos >= n) return;
+    keptMask[((long long)b * G + g) * keptStride + pos] = 0u;
+    const unsigned bits = pageMask[((long long)b * G + g) * pageMaskStride + pos / PAGE] & GROUP_BITS;
+    if (!bits) return;
+    const long long slot = ((long long)b * G + g) * tokCap + pos;
+    const uint4* row = reinterpret_cast<const uint4*>(codes + slot * (D / 2));
+    float acc[GROUP];
+    #pragma unroll
+    for (int hh = 0; hh < GROUP; ++hh) acc[hh] = 0.f;
+    #pragma unroll
+    for (int blk = 0; blk < D / 32; ++blk) {          // 16 bytes = two blocks of 16 dimensions
+        uint4 u = row[blk];
+        unsigned w[4] = {u.x, u.y, u.z, u.w};
+        #pragma unroll
+        for (int j = 0; j < 16; ++j) {
+            const unsigned byte = (w[j / 4] >> (8 * (j % 4))) & 0xffu;
+            const int i = blk * 32 + (j / 8) * 16 + (j % 8);   // low nibble's dimension
+            const float cl = (float)(byte & 15u), ch = (float)(byte >> 4);
+            #pragma unroll
+            for (int hh = 0; hh < GROUP; ++hh) {
+                if (bits & (1u << hh)) acc[hh] = fmaf(qs[hh * D + i], cl, fmaf(qs[hh * D + i + 8], ch, acc[hh]));
+            }
+        }
+    }
+    const float zero = qzero[slot], step = qscale[slot];
+    #pragma unroll
+    for (int hh = 0; hh < GROUP; ++hh) {
+        if (bits & (1u << hh)) est[((long long)b * H + g * GROUP + hh) * estStride + pos] = (zero * qsum[hh] + step * acc[hh]) * scale;
+    }
+}
+
+constexpr int TOPP_THREADS = 512;
+constexpr int TOPP_ITERS = 24;
+
+/// Twilight's pruning for one query head: softmax of the estimates over its candidate pages, then the
+/// largest threshold theta (bisection over [0, max], 24 steps) whose weights >= theta hold topP of the
+/// mass; marks bit hh of keptMask[b, g, pos] for those keys and writes their count.
+/// grid (GROUP, G, B), 512 threads, dynamic shared memory capPages * 17 * 4 bytes.
+extern "C" __global__ void __launch_bounds__(TOPP_THREADS) twilight_top_p(
+    const float* __restrict__ est, long long estStride, const unsigned* __restrict__ pageMask, long long pageMaskStride,
+    int pages, int capPages, int n, float topP, unsigned* __restrict__ keptMask, long long keptStride,
+    int* __restrict__ keptCount)
+{
+    extern __shared__ __align__(16) unsigned char topp_smem[];
+    __shared__ int warpSums[33];
+    __shared__ float red[32];
+    float* w = reinterpret_cast<float*>(topp_smem);                     // [capPages * 16]
+    int* plist = reinterpret_cast<int*>(w + capPages * PAGE);      // [capPages]
+    const int hh = blockIdx.x, g = blockIdx.y, b = blockIdx.z, G = gridDim.y, H = G * GROUP;
+    const int tid = threadIdx.x, h = g * GROUP + hh;
+    const unsigned bit = 1u << hh;
+    const unsigned* prow = pageMask + ((long long)b * G + g) * pageMaskStride;
+    int np = 0;
+    for (int base = 0; base < pages; base += blockDim.x) {
+        const int p = base + tid;
+        const int c = (p < pages && (prow[p] & bit)) ? 1 : 0;
+        int tot;
+        const int at = np + block_scan(c, warpSums, tot);
+        if (c && at < capPages) plist[at] = p;
+        np += tot;
+    }
+    np = min(np, capPages);
+    __syncthreads();
+    const float* erow = est + ((long long)b * H + h) * estStride;
+    const int cnt = np * PAGE;
+    float m = NEG_INF;
+    for (int j = tid; j < cnt; j += blockDim.x) {
+        const int pos = plist[j / PAGE] * PAGE + j % PAGE;
+        const float v = pos < n ? erow[pos] : NEG_INF;
+        w[j] = v;
+        m = fmaxf(m, v);
+    }
+    m = block_max(m, red);
+    float top = 0.f, total = 0.f;
+    for (int j = tid; j < cnt; j += blockDim.x) {
+        const float v = w[j];
+        const float x = v == NEG_INF ? -1.f : expf(v - m);         // -1: past the end, never kept
+        w[j] = x;
+        if (x >= 0.f) { total += x; top = fmaxf(top, x); }
+    }
+    total = block_sum(total, red);
+    top = block_max(top, red);
+    const float target = topP * total;
+    auto massAtLeast = [&](float theta) {
+        float s = 0.f;
+        for (int j = tid; j < cnt; j += blockDim.x) { const float x = w[j]; if (x >= theta) s += x; }
+        return block_sum(s, red);
+    };
+    float theta = top;
+    if (!(massAtLeast(top) >= target)) {
+        float lo = 0.f, hi = top;
+        for (int it = 0; it < TOPP_ITERS; ++it) {
+            const float mid = (lo + hi) / 2;
+            if (massAtLeast(mid) >= target) lo = mid; else hi = mid;
+        }
+        theta = lo;
+    }
+    unsigned* krow = keptMask + ((long long)b * G + g) * keptStride;
+    int kept = 0;
+    for (int j = tid; j < cnt; j += blockDim.x) {
+        const float x = w[j];
+        if (x >= 0.f && x >= theta) {
+            atomicOr(&krow[plist[j / PAGE] * PAGE + j % PAGE], bit);
+            ++kept;
+        }
+    }
+    kept = (int)block_sum((float)kept, red);
+    if (tid == 0) keptCount[(long long)b * H + h] = kept;
+}
+
+// ---------------------------------------------------------------------------------------------
+// vAttention: counter-based uniform sampling of the residual keys.
+
+__device__ __forceinline__ unsigned long long mix64(unsigned long long z) {
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+/// The sampling stream of (seed, layer, query head, context length).
+__device__ __forceinline__ unsigned long long vatt_stream(unsigned long long seed, long long layer, long long head, long long n) {
+    unsigned long long s = mix64(seed);
+    s = mix64(s ^ ((unsigned long long)layer * GOLDEN));
+    s = mix64(s ^ ((unsigned long long)head * GOLDEN));
+    s = mix64(s ^ ((unsigned long long)n * GOLDEN));
+    return s;
+}
+
+/// A position's 32-bit sampling key: the sample of size b is the b smallest keys (ties: lower position).
+__device__ __forceinline__ unsigned vatt_key(unsigned long long stream, int pos) {
+    return (unsigned)(mix64(stream + (unsigned long long)(pos + 1) * GOLDEN) >> 32);
+}
+
+constexpr int PILOT = 32;
+
+/// One query head's sample: from the deterministic set's partial results (splits 0 ..< detSplits of
+/// totalSplits), the pilot (the 32 smallest keys of the residual positions, part of the final
+/// sample) gives sigma and tau of numerator and denominator; b = the smallest sample meeting both
+/// bounds; marks bit 16 + hh of mask[b, g, pos] for the b sampled positions and writes log(n_s / b).
+/// grid (GROUP, G, B), 1024 threads.
+extern "C" __global__ void __launch_bounds__(SEL_THREADS) vatt_sample(
+    const float* __restrict__ logits, long long logitStride, const float* __restrict__ partO, const float2* __restrict__ partML,
+    int detSplits, int totalSplits, const kv_t* __restrict__ v, long long kvBatchStride, long long kvHeadStride,
+    unsigned* __restrict__ mask, long long maskStride, int n, int sinks, int windowStart,
+    unsigned long long seed, int layer, double epsilon, double z, float* __restrict__ logWeight, int* __restrict__ sampleSize)
+{
+    __shared__ int h[BINS];
+    __shared__ int warpSums[33];
+    __shared__ int sel[2];
+    __shared__ float red[32];
+    __shared__ float accDet[D], accSmp[D];
+    __shared__ int pilotPos[PILOT];
+    __shared__ float pilotE[PILOT], pilotX2[PILOT];
+    __shared__ int pilotCount;
+    const int hh = blockIdx.x, g = blockIdx.y, b = blockIdx.z, G = gridDim.y, H = G * GROUP;
+    const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+    const int hq = g * GROUP + hh;
+    const long long row = (long long)b * H + hq;
+    const unsigned bit = 1u << hh;
+    unsigned* mrow = mask + ((long long)b * G + g) * maskStride;
+    const kv_t* vb = v + b * kvBatchStride + g * kvHeadStride;
+    const float* lrow = logits + ((long long)b * G + g) * logitStride * GROUP + hh;
+
+    // Deterministic part: merge the splits (max, sum of exp, unnormalised output).
+    float mD = NEG_INF;
+    for (int s = 0; s < detSplits; ++s) mD = fmaxf(mD, partML[row * totalSplits + s].x);
+    float lD = 0.f;
+    for (int s = 0; s < detSplits; ++s) { float2 p = partML[row * totalSplits + s]; if (p.x != NEG_INF) lD += __expf(p.x - mD) * p.y; }
+    for (int d = tid; d < D; d += blockDim.x) {
+        float o = 0.f;
+        for (int s = 0; s < detSplits; ++s) {
+            float2 p = partML[row * totalSplits + s];
+            if (p.x != NEG_INF) o += __expf(p.x - mD) * partO[(row * totalSplits + s) * D + d];
+        }
+        accDet[d] = o;
+    }
+
+    // Residual positions: the middle ones outside the deterministic set.
+    const int middle = max(0, windowStart - sinks);
+    const unsigned long long stream = vatt_stream(seed, layer, hq, n);
+    auto keyOf = [&](int i, bool& valid) -> unsigned {
+        const int pos = sinks + i;
+        valid = !(mrow[pos] & bit);
+        return ~vatt_key(stream, pos);               // largest of ~key = smallest key
+    };
+    int nr = 0;
+    for (int i = tid; i < middle; i += blockDim.x) nr += !(mrow[sinks + i] & bit);
+    nr = (int)block_sum((float)nr, red);
+    const int pilot = min(nr, PILOT);
+    if (tid == 0) pilotCount = 0;
+    __syncthreads();
+    unsigned thr = 0; int takeEq = 0;
+    if (pilot > 0) {
+        radix_threshold(keyOf, middle, pilot, h, warpSums, sel, thr, takeEq);
+        radix_mark(keyOf, [&](int i) { int at = atomicAdd(&pilotCount, 1); if (at < PILOT) pilotPos[at] = sinks + i; },
+                   middle, thr, takeEq, warpSums);
+    }
+    __syncthreads();
+    if (tid == 0) {                                   // position order: a deterministic sum order
+        for (int i = 1; i < pilot; ++i) {
+            const int x = pilotPos[i];
+            int j = i - 1;
+            while (j >= 0 && pilotPos[j] > x) { pilotPos[j + 1] = pilotPos[j]; --j; }
+            pilotPos[j + 1] = x;
+        }
+    }
+    __syncthreads();
+    // Pilot scores against a common offset m.
+    float sp = tid < pilot ? lrow[(long long)pilotPos[tid] * GROUP] : NEG_INF;
+    const float m = fmaxf(mD, block_max(sp, red));
+    if (tid < pilot) pilotE[tid] = expf(sp - m);
+    const float rD = mD == NEG_INF ? 0.f : expf(mD - m);
+    __syncthreads();
+    for (int d = tid; d < D; d += blockDim.x) {
+        accDet[d] *= rD;
+        float o = 0.f;
+        for (int i = 0; i < pilot; ++i) o += pilotE[i] * to_float(vb[(long long)pilotPos[i] * D + d]);
+        accSmp[d] = o;
+    }
+    if (warp < pilot) {
+        float x[DL];
+        load_lane(vb + (long long)pilotPos[warp] * D, lane, x);
+        float s = 0.f;
+        #pragma unroll
+        for (int e = 0; e < DL; ++e) s += x[e] * x[e];
+        s = warp_sum(s);
+        if (lane == 0) pilotX2[warp] = s;
+    }
+    __syncthreads();
+
+    __shared__ int bShared;
+    if (tid == 0) {
+        int bsz = pilot;
+        if (nr > pilot) {
+            const double bp = pilot;
+            double denDet = (double)(lD * rD), denSmp = 0, sumE2 = 0, sumX2 = 0;
+            for (int i = 0; i < pilot; ++i) {
+                const double e = pilotE[i];
+                denSmp += e;
+                sumE2 += e * e;
+                sumX2 += e * e * pilotX2[i];
+            }
+            double sampleNorm2 = 0, estimateNorm2 = 0;
+            for (int d = 0; d < D; ++d) {
+                const double a = accSmp[d];
+                sampleNorm2 += a * a;
+                const double e = (double)accDet[d] + (double)nr * a / bp;
+                estimateNorm2 += e * e;
+            }
+            const double varD = fmax(0.0, (sumE2 - denSmp * denSmp / bp) / (bp - 1));
+            const double varN = fmax(0.0, (sumX2 - sampleNorm2 / bp) / (bp - 1));
+            const double tauD = epsilon * (denDet + (double)nr * denSmp / bp);
+            const double tauN = epsilon * sqrt(estimateNorm2);
+            auto required = [&](double sigma, double tau) -> int {
+                if (!(sigma > 0)) return 0;
+                if (!(tau > 0)) return nr;
+                const double x = z * (double)nr * sigma / tau;
+                const double bb = x * x;
+                return bb >= (double)nr ? nr : (int)ceil(bb);
+            };
+            bsz = min(nr, max(pilot, max(required(sqrt(varD), tauD), required(sqrt(varN), tauN))));
+        }
+        bShared = bsz;
+        logWeight[row] = bsz > 0 ? logf((float)nr / (float)bsz) : 0.f;
+        sampleSize[row] = bsz;
+    }
+    __syncthreads();
+    const int bsz = bShared;
+    const unsigned sbit = 1u << (16 + hh);
+    if (bsz > pilot) {
+        radix_threshold(keyOf, middle, bsz, h, warpSums, sel, thr, takeEq);
+        radix_mark(keyOf, [&](int i) { atomicOr(&mrow[sinks + i], sbit); }, middle, thr, takeEq, warpSums);
+    } else if (tid < pilot) {
+        atomicOr(&mrow[pilotPos[tid]], sbit);
+    }
+}
+
