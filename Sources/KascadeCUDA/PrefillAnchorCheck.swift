@@ -77,9 +77,8 @@ public enum PrefillAnchorCheck {
         let plan = try PrefillAnchorPlan(batch: B, kvHeads: G, queryCount: T, length: N, budget: budget,
                                          scoreLimitBytes: cc.scoreLimitBytes)
         let rowsN = plan.rows, cap = max(plan.capacity, 1)
-        let q = HalfPrecision.round((0..<(B * H * T * d)).map { _ in rng.uniform() * 2.5 }, c.dtype)
-        let k = HalfPrecision.round((0..<(B * G * N * d)).map { _ in rng.uniform() }, c.dtype)
-        let v = HalfPrecision.round((0..<(B * G * N * d)).map { _ in rng.uniform() }, c.dtype)
+        let inputs = PrefillHostInputs(geometry: geo, batch: B, queryCount: T, length: N, dtype: c.dtype, rng: &rng)
+        let q = inputs.q, k = inputs.k, v = inputs.v
         let qb = try device.allocate(q.bits.count * 2), kb = try device.allocate(k.bits.count * 2), vb = try device.allocate(v.bits.count * 2)
         try qb.upload(q.bits); try kb.upload(k.bits); try vb.upload(v.bits)
         let out = try device.allocate(B * H * T * d * 2)
@@ -118,22 +117,14 @@ public enum PrefillAnchorCheck {
         var cpuScores = [Float](repeating: 0, count: B * G * rowsN * N)
         var sels: [KeySelection] = []
         let ws = AttentionWorkspace()
-        for b in 0..<B {
-            var sel = KeySelection(heads: G, rows: rowsN, capacity: cap)
-            k.values.withUnsafeBufferPointer { kp in
-                v.values.withUnsafeBufferPointer { vp in
-                    q.values.withUnsafeBufferPointer { qp in
-                        cpuScores.withUnsafeMutableBufferPointer { sp in
-                            let view = KVCacheView(keys: kp.baseAddress! + b * G * N * d, values: vp.baseAddress! + b * G * N * d,
-                                                   length: N, capacity: N, geometry: geo)
-                            KascadeAnchor.prefill(queries: qp.baseAddress! + b * H * T * d, queryCount: T, kv: view, budget: budget,
-                                                  tile: PrefillAnchorPlan.tile, pooled: false, into: &sel, workspace: ws,
-                                                  scores: sp.baseAddress! + b * G * rowsN * N, scoreStride: N)
-                        }
-                    }
-                }
+        cpuScores.withUnsafeMutableBufferPointer { sp in
+            inputs.forEachSequence { b, queries, view in
+                var sel = KeySelection(heads: G, rows: rowsN, capacity: cap)
+                KascadeAnchor.prefill(queries: queries, queryCount: T, kv: view, budget: budget, tile: PrefillAnchorPlan.tile,
+                                      pooled: false, into: &sel, workspace: ws,
+                                      scores: sp.baseAddress! + b * G * rowsN * N, scoreStride: N)
+                sels.append(sel)
             }
-            sels.append(sel)
         }
 
         var rows: [DecodeCheckRow] = []
@@ -173,9 +164,7 @@ public enum PrefillAnchorCheck {
             // differs only at near-ties (counted above), and with a small k one swapped key moves the
             // output by more than rounding.
             let err = countErrors > 0 || invalid > 0 ? Double.infinity
-                : DecodeCheck.relError(run.out, sparseReference(q: q, k: k, v: v, geo: geo, batch: B, queryCount: T,
-                                                                length: N, rows: rowsN, cap: cap, idx: run.idx,
-                                                                counts: run.counts, workspace: ws))
+                : DecodeCheck.relError(run.out, sparseReference(inputs, rows: rowsN, cap: cap, idx: run.idx, counts: run.counts, workspace: ws))
             var ok = err <= tolerance
             var note = ok ? "" : "output error \(err);"
             if !(run.lseErr <= lseTolerance) { ok = false; note += " lse differs from the dense kernel's by \(run.lseErr);" }
@@ -190,34 +179,23 @@ public enum PrefillAnchorCheck {
         return rows
     }
 
-    /// `SparseAttention` (tile 32) over a GPU selection, on the rounded inputs' float values, `idx [B, G, rows, cap]`, `counts [B, G, rows]`:
-    /// the float32 reference output `[B, H, T, d]` of attention restricted to those keys.
-    static func sparseReference(q: (bits: [UInt16], values: [Float]), k: (bits: [UInt16], values: [Float]),
-                                v: (bits: [UInt16], values: [Float]), geo: AttentionGeometry,
-                                batch B: Int, queryCount T: Int, length N: Int, rows: Int, cap: Int,
-                                idx: [Int32], counts: [Int32], workspace: AttentionWorkspace) -> [Float] {
-        let G = geo.kvHeads, H = geo.queryHeads, d = geo.headDim
-        var out = [Float](repeating: 0, count: B * H * T * d)
-        for b in 0..<B {
-            var sel = KeySelection(heads: G, rows: rows, capacity: cap)
-            for g in 0..<G {
-                for r in 0..<rows {
-                    let base = ((b * G + g) * rows + r) * cap, n = Int(counts[(b * G + g) * rows + r])
-                    sel.set(head: g, row: r, Array(idx[base ..< base + n]))
-                }
-            }
-            k.values.withUnsafeBufferPointer { kp in
-                v.values.withUnsafeBufferPointer { vp in
-                    q.values.withUnsafeBufferPointer { qp in
-                        out.withUnsafeMutableBufferPointer { op in
-                            let view = KVCacheView(keys: kp.baseAddress! + b * G * N * d, values: vp.baseAddress! + b * G * N * d,
-                                                   length: N, capacity: N, geometry: geo)
-                            SparseAttention.compute(queries: qp.baseAddress! + b * H * T * d, queryCount: T, kv: view,
-                                                    selection: sel, tile: PrefillAnchorPlan.tile,
-                                                    output: op.baseAddress! + b * H * T * d, workspace: workspace)
-                        }
+    /// `SparseAttention` (tile 32) over a GPU selection `idx [B, G, rows, cap]`, `counts [B, G, rows]`, on
+    /// the rounded inputs' float values: the reference output `[B, H, T, d]` of attention restricted to those keys.
+    static func sparseReference(_ inputs: PrefillHostInputs, rows: Int, cap: Int, idx: [Int32], counts: [Int32],
+                                workspace: AttentionWorkspace) -> [Float] {
+        let G = inputs.geometry.kvHeads, H = inputs.geometry.queryHeads, d = inputs.geometry.headDim, T = inputs.queryCount
+        var out = [Float](repeating: 0, count: inputs.batch * H * T * d)
+        out.withUnsafeMutableBufferPointer { op in
+            inputs.forEachSequence { b, queries, view in
+                var sel = KeySelection(heads: G, rows: rows, capacity: cap)
+                for g in 0..<G {
+                    for r in 0..<rows {
+                        let base = ((b * G + g) * rows + r) * cap, n = Int(counts[(b * G + g) * rows + r])
+                        sel.set(head: g, row: r, Array(idx[base ..< base + n]))
                     }
                 }
+                SparseAttention.compute(queries: queries, queryCount: T, kv: view, selection: sel, tile: PrefillAnchorPlan.tile,
+                                        output: op.baseAddress! + b * H * T * d, workspace: workspace)
             }
         }
         return out

@@ -68,9 +68,8 @@ public enum PrefillCheck {
                                          mTiles: c.mTiles, tileKeys: c.tileKeys, engine: c.engine)
         let stream = try CUDAStream(device: device)
         let B = c.batch, H = c.queryHeads, G = c.kvHeads, T = c.queryCount, N = c.length, d = c.headDim
-        let q = HalfPrecision.round((0..<(B * H * T * d)).map { _ in rng.uniform() * 2.5 }, c.dtype)
-        let k = HalfPrecision.round((0..<(B * G * N * d)).map { _ in rng.uniform() }, c.dtype)
-        let v = HalfPrecision.round((0..<(B * G * N * d)).map { _ in rng.uniform() }, c.dtype)
+        let inputs = PrefillHostInputs(geometry: geo, batch: B, queryCount: T, length: N, dtype: c.dtype, rng: &rng)
+        let q = inputs.q, k = inputs.k, v = inputs.v
         let qb = try device.allocate(q.bits.count * 2), kb = try device.allocate(k.bits.count * 2), vb = try device.allocate(v.bits.count * 2)
         try qb.upload(q.bits); try kb.upload(k.bits); try vb.upload(v.bits)
         let out = try device.allocate(B * H * T * d * 2), lse = try device.allocate(B * H * T * 4)
@@ -83,18 +82,9 @@ public enum PrefillCheck {
 
         // CPU reference: DenseAttention per sequence; log-sum-exp on every 7th row and the last.
         var ref = [Float](repeating: 0, count: B * H * T * d)
-        k.values.withUnsafeBufferPointer { kp in
-            v.values.withUnsafeBufferPointer { vp in
-                q.values.withUnsafeBufferPointer { qp in
-                    ref.withUnsafeMutableBufferPointer { op in
-                        for b in 0..<B {
-                            let view = KVCacheView(keys: kp.baseAddress! + b * G * N * d, values: vp.baseAddress! + b * G * N * d,
-                                                   length: N, capacity: N, geometry: geo)
-                            DenseAttention.compute(queries: qp.baseAddress! + b * H * T * d, queryCount: T, kv: view,
-                                                   output: op.baseAddress! + b * H * T * d)
-                        }
-                    }
-                }
+        ref.withUnsafeMutableBufferPointer { op in
+            inputs.forEachSequence { b, queries, view in
+                DenseAttention.compute(queries: queries, queryCount: T, kv: view, output: op.baseAddress! + b * H * T * d)
             }
         }
         let sampled = Array(stride(from: 0, to: T, by: 7)) + [T - 1]

@@ -52,9 +52,8 @@ public enum PrefillReuseCheck {
         let rowsN = SparseAttention.tileRows(queryCount: T, length: N, tile: tile)
         let first = (N - T) / tile
         let cap = max(1, Int(fraction * Double(N)))
-        let q = HalfPrecision.round((0..<(B * H * T * d)).map { _ in rng.uniform() * 2.5 }, c.dtype)
-        let k = HalfPrecision.round((0..<(B * G * N * d)).map { _ in rng.uniform() }, c.dtype)
-        let v = HalfPrecision.round((0..<(B * G * N * d)).map { _ in rng.uniform() }, c.dtype)
+        let inputs = PrefillHostInputs(geometry: geo, batch: B, queryCount: T, length: N, dtype: c.dtype, rng: &rng)
+        let q = inputs.q, k = inputs.k, v = inputs.v
         var selections: [KeySelection] = []
         for _ in 0..<B {
             var sel = KeySelection(heads: G, rows: rowsN, capacity: cap)
@@ -89,19 +88,10 @@ public enum PrefillReuseCheck {
 
         var ref = [Float](repeating: 0, count: B * H * T * d)
         let ws = AttentionWorkspace()
-        k.values.withUnsafeBufferPointer { kp in
-            v.values.withUnsafeBufferPointer { vp in
-                q.values.withUnsafeBufferPointer { qp in
-                    ref.withUnsafeMutableBufferPointer { op in
-                        for b in 0..<B {
-                            let view = KVCacheView(keys: kp.baseAddress! + b * G * N * d, values: vp.baseAddress! + b * G * N * d,
-                                                   length: N, capacity: N, geometry: geo)
-                            SparseAttention.compute(queries: qp.baseAddress! + b * H * T * d, queryCount: T, kv: view,
-                                                    selection: selections[b], headMap: map, tile: tile,
-                                                    output: op.baseAddress! + b * H * T * d, workspace: ws)
-                        }
-                    }
-                }
+        ref.withUnsafeMutableBufferPointer { op in
+            inputs.forEachSequence { b, queries, view in
+                SparseAttention.compute(queries: queries, queryCount: T, kv: view, selection: selections[b], headMap: map,
+                                        tile: tile, output: op.baseAddress! + b * H * T * d, workspace: ws)
             }
         }
         return zip(families, outputs).map { kernels, got in
