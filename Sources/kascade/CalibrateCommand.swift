@@ -27,8 +27,7 @@ struct CalibrateCommand: ParsableCommand {
     /// The development set used without --text.
     static let defaultTexts = ["GPL-2", "LGPL-2.1", "MPL-1.1", "MPL-2.0", "GFDL-1.2"].map { "/usr/share/common-licenses/" + $0 }
 
-    @Option(help: "GGUF model file (default: $KASCADE_MODEL, else SmolLM2-135M-Instruct, installed on first use).")
-    var model: String?
+    @OptionGroup var modelFile: ModelFileOption
 
     @Option(help: "Anchor layers to choose, layer 0 included.")
     var anchors = 5
@@ -76,7 +75,7 @@ struct CalibrateCommand: ParsableCommand {
 
     func run() throws {
         let log: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
-        let loaded = try LoadedModel.open(model, log: log)
+        let loaded = try modelFile.open(log: log)
         let llama = loaded.llama, tokenizer = loaded.tokenizer
         let config = llama.config
         guard anchors <= config.layers else { throw CLIFailure("--anchors \(anchors) exceeds the model's \(config.layers) layers") }

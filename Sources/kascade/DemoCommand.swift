@@ -34,8 +34,7 @@ struct DemoCommand: ParsableCommand {
         case kascade
     }
 
-    @Option(help: "GGUF model file (default: $KASCADE_MODEL, else SmolLM2-135M-Instruct, installed on first use).")
-    var model: String?
+    @OptionGroup var modelFile: ModelFileOption
 
     @Option(name: .customLong("tokens"), help: "Approximate prompt length in tokens.")
     var promptTokens = 6000
@@ -84,7 +83,7 @@ struct DemoCommand: ParsableCommand {
     }
 
     func run() throws {
-        let loaded = try LoadedModel.open(model)
+        let loaded = try modelFile.open()
         let llama = loaded.llama, tokenizer = loaded.tokenizer
         let template = ChatTemplate(gguf: loaded.gguf)
         let rows = try methodList()

@@ -20,8 +20,7 @@ struct EvalCommand: ParsableCommand {
         """
     )
 
-    @Option(help: "GGUF model file (default: $KASCADE_MODEL, else SmolLM2-135M-Instruct in the cache).")
-    var model: String?
+    @OptionGroup var modelFile: ModelFileOption
 
     @Option(help: "Comma-separated methods: dense, kascade, quest, twilight, vattention, streaming, kascade-decode (dense prefill), kascade-pooled, kascade-noremap, kascade-uniform, kascade-exact (every layer an anchor). Default: dense,kascade,quest,twilight,vattention,streaming (with --full also the Kascade ablations).")
     var methods: String?
@@ -110,7 +109,7 @@ struct EvalCommand: ParsableCommand {
         let log: (String) -> Void = { FileHandle.standardError.write(Data(("kascade eval: " + $0 + "\n").utf8)) }
         let custom = try tasksFile.map { try ItemsFile.load(path: $0) }      // bad input fails before the model loads
         let corpus = try LicenseCorpus.load()
-        let backend = try EvalCommand.makeBackend(model: model, schedule: schedule, plan: plan,
+        let backend = try EvalCommand.makeBackend(model: modelFile, schedule: schedule, plan: plan,
                                                   customItems: custom != nil, log: log)
         let items = try custom ?? plan.generateItems(
             generator: TaskGenerator(seed: plan.seed, counter: backend.counter, corpus: corpus))
@@ -131,9 +130,9 @@ struct EvalCommand: ParsableCommand {
 
     /// The model backend for a plan: the model (resolved and installed if needed), its tokenizer and
     /// template, a KV cache as long as the plan needs, and the method factory over the Kascade schedule.
-    static func makeBackend(model: String?, schedule: String?, plan: EvalPlan, customItems: Bool,
+    static func makeBackend(model: ModelFileOption, schedule: String?, plan: EvalPlan, customItems: Bool,
                             log: @escaping (String) -> Void) throws -> any EvalBackend {
-        let loaded = try LoadedModel.open(model, log: log)
+        let loaded = try model.open(log: log)
         let llama = loaded.llama, c = llama.config
         let kascadeSchedule: KascadeSchedule
         if let schedule {

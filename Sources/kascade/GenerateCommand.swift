@@ -17,8 +17,7 @@ struct GenerateCommand: ParsableCommand {
         """
     )
 
-    @Option(help: "GGUF model file (default: $KASCADE_MODEL, else the default model in the cache, installed when absent).")
-    var model: String?
+    @OptionGroup var modelFile: ModelFileOption
 
     @Option(help: "Prompt text.")
     var prompt: String?
@@ -76,7 +75,7 @@ struct GenerateCommand: ParsableCommand {
     }
 
     func run() throws {
-        let loaded = try LoadedModel.open(model)
+        let loaded = try modelFile.open()
         let llama = loaded.llama, config = llama.config, tokenizer = loaded.tokenizer
 
         let ids: [Int32]

@@ -21,8 +21,7 @@ struct ScoreCommand: ParsableCommand {
     @Argument(help: "UTF-8 text file to score.")
     var file: String
 
-    @Option(help: "GGUF model file (default: $KASCADE_MODEL, else the default model in the cache).")
-    var model: String?
+    @OptionGroup var modelFile: ModelFileOption
 
     @Option(help: "Score at most this many tokens (default: the model's context).")
     var maxTokens: Int?
@@ -42,7 +41,7 @@ struct ScoreCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let loaded = try LoadedModel.open(model)
+        let loaded = try modelFile.open()
         let llama = loaded.llama, config = llama.config, tokenizer = loaded.tokenizer
         var ids = tokenizer.encode(try CLIOutput.readText(file), parseSpecial: false)
         if bos, let b = tokenizer.bosID { ids.insert(b, at: 0) }
