@@ -29,6 +29,10 @@ public enum MethodKind: String, Codable, CaseIterable, Sendable {
     /// the dense prefill can be shared.
     public var isDecodeOnly: Bool { self == .quest || self == .twilight || self == .vattention || self == .kascadeDecode }
 
+    /// Whether the method runs the calibrated Kascade schedule's anchors and head maps (the uniform
+    /// and every-layer ablations build their own).
+    public var usesSchedule: Bool { [.kascade, .kascadeDecode, .kascadePooled, .kascadeNoRemap].contains(self) }
+
     /// The default comparison: dense, Kascade, Quest, Twilight, vAttention, StreamingLLM.
     public static let defaults: [MethodKind] = [.dense, .kascade, .quest, .twilight, .vattention, .streaming]
     /// The ablations of Kascade.

@@ -144,7 +144,7 @@ struct EvalCommand: ParsableCommand {
             kascadeSchedule = shipped
         } else {
             kascadeSchedule = try KascadeSchedule.evenlySpaced(layers: c.layers, kvHeads: c.kvHeads, anchors: min(5, c.layers))
-            if plan.methods.contains(where: { [.kascade, .kascadeDecode, .kascadePooled, .kascadeNoRemap].contains($0.kind) }) {
+            if plan.methods.contains(where: { $0.kind.usesSchedule }) {
                 log("no --schedule given and none shipped for \(llama.modelID): Kascade runs 5 evenly spaced anchors, uncalibrated")
             }
         }

@@ -26,6 +26,7 @@ struct MethodPoliciesTests {
             default: #expect(k.variant == .headAware && k.schedule.headMaps[4] == [1, 1])
             }
         }
+        if let k = p as? KascadeAttention, kind.usesSchedule { #expect(k.schedule.anchors == [0, 3, 7]) }
         if let q = p as? QuestAttention { #expect(q.budget.fraction == 0.2) }
     }
 
