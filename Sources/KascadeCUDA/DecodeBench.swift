@@ -23,7 +23,7 @@ public enum DecodeBench {
         let qBuf = try device.allocate(maxB * H * d * 2)
         try kern.fillRandom(qBuf.address, count: maxB * H * d, seed: 3, amp: 2.5, stream: stream)
         let stride = (maxN + 3) / 4 * 4
-        let logits = try device.allocate(maxB * H * stride * 4), pooled = try device.allocate(maxB * G * stride * 4)
+        let logits = try device.allocate(maxB * H * stride * 4)
         let lse = try device.allocate(maxB * H * 4), out = try device.allocate(maxB * H * d * 4)
         let budget = try Budget(fraction: fraction)
         let maxK = budget.keys(outOf: maxN)
@@ -65,24 +65,38 @@ public enum DecodeBench {
                 try record("dense", bytes: kvRead) { i in
                     try kern.dense(inputs(i), out: out.address, stream: stream)
                 }
-                try record("layer0", bytes: kvRead + 2 * logitBytes + Double(B * G * N * 4)) { i in
-                    try kern.dense(inputs(i), out: out.address, lse: lse.address, logits: logits.address, logitStride: st, stream: stream)
-                    try kern.select(batch: B, length: N, logits: logits.address, logitStride: st, lse: lse.address,
-                                    pooled: pooled.address, pooledStride: st, idx: idx.address, idxStride: k, k: k, stream: stream)
+                // Every selection path (the automatic one under the plain names, the others with a
+                // suffix); the fused paths keep the pooled probabilities on chip (bytes: the split path's pooled write counted once).
+                let pooledBytes = Double(B * G * N * 4)
+                let route = try kern.selectRoute(batch: B, length: N)
+                var paths: [(name: String, path: DecodeKernels.SelectPath, pooledTraffic: Double)] = [("", .automatic, route == .split ? pooledBytes : 0)]
+                if route != .split { paths.append((".split", .split, pooledBytes)) }
+                for c in [1, 2, 4, 8] where route != .fused(blocks: c) {
+                    kern.selectPath = .fused(blocks: c)
+                    if (try? kern.selectRoute(batch: B, length: N)) != nil { paths.append((".fused\(c)", .fused(blocks: c), 0)) }
                 }
+                func select() throws {
+                    try kern.select(batch: B, length: N, logits: logits.address, logitStride: st, lse: lse.address,
+                                    pooled: nil, pooledStride: 0, idx: idx.address, idxStride: k, k: k, stream: stream)
+                }
+                for (suffix, path, pooledTraffic) in paths {
+                    kern.selectPath = path
+                    try record("anchor.select" + suffix, bytes: logitBytes + pooledTraffic) { _ in try select() }
+                    guard path == .automatic || path == .split else { continue }
+                    try record("layer0" + suffix, bytes: kvRead + 2 * logitBytes + pooledTraffic) { i in
+                        try kern.dense(inputs(i), out: out.address, lse: lse.address, logits: logits.address, logitStride: st, stream: stream)
+                        try select()
+                    }
+                    try record("anchor" + suffix, bytes: kvRead / 2 + 2 * logitBytes + pooledTraffic + gathered) { i in
+                        let p = inputs(i)
+                        try kern.scores(p, logits: logits.address, logitStride: st, lse: lse.address, stream: stream)
+                        try select()
+                        try kern.sparse(p, idx: idx.address, idxStride: k, idxHeads: G, count: k, headMap: nil, out: out.address, stream: stream)
+                    }
+                }
+                kern.selectPath = .automatic
                 try record("anchor.scores", bytes: kvRead / 2 + logitBytes) { i in
                     try kern.scores(inputs(i), logits: logits.address, logitStride: st, lse: lse.address, stream: stream)
-                }
-                try record("anchor.select", bytes: logitBytes + Double(B * G * N * 4)) { _ in
-                    try kern.select(batch: B, length: N, logits: logits.address, logitStride: st, lse: lse.address,
-                                    pooled: pooled.address, pooledStride: st, idx: idx.address, idxStride: k, k: k, stream: stream)
-                }
-                try record("anchor", bytes: kvRead / 2 + 2 * logitBytes + Double(B * G * N * 4) + gathered) { i in
-                    let p = inputs(i)
-                    try kern.scores(p, logits: logits.address, logitStride: st, lse: lse.address, stream: stream)
-                    try kern.select(batch: B, length: N, logits: logits.address, logitStride: st, lse: lse.address,
-                                    pooled: pooled.address, pooledStride: st, idx: idx.address, idxStride: k, k: k, stream: stream)
-                    try kern.sparse(p, idx: idx.address, idxStride: k, idxHeads: G, count: k, headMap: nil, out: out.address, stream: stream)
                 }
                 try record("reuse", bytes: gathered) { i in
                     try kern.sparse(inputs(i), idx: idx.address, idxStride: k, idxHeads: G, count: k, headMap: map.address,
@@ -94,7 +108,10 @@ public enum DecodeBench {
                 shapes.append(DecodeBenchShape(batch: B, length: N, k: k, variant: "\(variant.main)+\(variant.gather)", splits: splits, kernels: timings, modelLevelMs: model))
                 progress("\(variant.main)+\(variant.gather) B=\(B) N=\(N): dense \(format3(ms("dense"))) ms (\(format2(timings["dense"]!.tbPerSecond)) TB/s), " +
                          "layer0 \(format3(ms("layer0"))), anchor \(format3(ms("anchor"))), reuse \(format3(ms("reuse"))) " +
-                         "(\(format2(timings["reuse"]!.tbPerSecond)) TB/s), model-level \(format3(model)) ms")
+                         "(\(format2(timings["reuse"]!.tbPerSecond)) TB/s), model-level \(format3(model)) ms; select \(route): " +
+                         paths.map { "\($0.path == .automatic ? "auto" : String($0.name.dropFirst())) \(format3(ms("anchor.select" + $0.name)))" }
+                             .joined(separator: ", ") +
+                         (route == .split ? "" : "; split layer0 \(format3(ms("layer0.split"))), anchor \(format3(ms("anchor.split")))"))
             }
         }
         }

@@ -55,6 +55,10 @@ public enum DecodeCheck {
         return cases
     }
 
+    /// Selection paths checked on every case besides the automatic one (which picks clusters of 4
+    /// or 8 blocks per row at the grid's small batches).
+    static let selectPaths: [DecodeKernels.SelectPath] = [.split, .fused(blocks: 1), .fused(blocks: 2)]
+
     /// Runs every kernel on each case; `progress` gets one line per case.
     public static func run(device: CUDADevice, compiler: KernelCompiler, cases: [DecodeCheckCase], seed: UInt64,
                            progress: (String) -> Void) throws -> [DecodeCheckRow] {
@@ -113,7 +117,7 @@ public enum DecodeCheck {
         try out.fill(byte: 0xff); try idx.fill(byte: 0xff)
         try kernels.dense(inputs, out: out.address, lse: lse.address, logits: logits.address, logitStride: stride, stream: stream)
         try kernels.select(batch: B, length: N, logits: logits.address, logitStride: stride, lse: lse.address,
-                           pooled: pooled.address, pooledStride: stride, idx: idx.address, idxStride: k, k: k, stream: stream)
+                           pooled: nil, pooledStride: 0, idx: idx.address, idxStride: k, k: k, stream: stream)
         try stream.synchronize()
         let l0Out = try out.download(Float.self, count: B * H * d)
         let l0Idx = try idx.download(Int32.self, count: B * G * k)
@@ -123,13 +127,31 @@ public enum DecodeCheck {
         try out.fill(byte: 0xff); try idx.fill(byte: 0xff); try logits.fill(byte: 0xff)
         try kernels.scores(inputs, logits: logits.address, logitStride: stride, lse: lse.address, stream: stream)
         try kernels.select(batch: B, length: N, logits: logits.address, logitStride: stride, lse: lse.address,
-                           pooled: pooled.address, pooledStride: stride, idx: idx.address, idxStride: k, k: k, stream: stream)
+                           pooled: nil, pooledStride: 0, idx: idx.address, idxStride: k, k: k, stream: stream)
         try kernels.sparse(inputs, idx: idx.address, idxStride: k, idxHeads: G, count: k, headMap: nil, out: out.address, stream: stream)
         try stream.synchronize()
         let aOut = try out.download(Float.self, count: B * H * d)
         let aIdx = try idx.download(Int32.self, count: B * G * k)
         let aRef = ref.sparse(indices: aIdx, idxHeads: G, count: k, headMap: Array(0..<G))
         rows.append(selectionRow("anchor", shape, relError(aOut, aRef), aIdx, ref: ref, k: k, tol: tol))
+
+        // Each selection path on the anchor's scores, pooled probabilities written: the same indices
+        // as the automatic path above, and the pooled probabilities against the CPU's.
+        for path in selectPaths {
+            kernels.selectPath = path
+            defer { kernels.selectPath = .automatic }
+            try idx.fill(byte: 0xff); try pooled.fill(byte: 0xff)
+            try kernels.select(batch: B, length: N, logits: logits.address, logitStride: stride, lse: lse.address,
+                               pooled: pooled.address, pooledStride: stride, idx: idx.address, idxStride: k, k: k, stream: stream)
+            try stream.synchronize()
+            let pIdx = try idx.download(Int32.self, count: B * G * k)
+            let pPooled = try pooled.download(Float.self, count: B * G * stride)
+            let dense = (0..<(B * G * N)).map { pPooled[($0 / N) * stride + $0 % N] }
+            var r = selectionRow("select.\(path)", shape, relError(dense, ref.pooled), pIdx, ref: ref, k: k, tol: tol)
+            let differ = zip(pIdx, aIdx).filter { $0 != $1 }.count
+            if differ > 0 { r.passed = false; r.note += " \(differ) indices differ from the automatic path" }
+            rows.append(r)
+        }
 
         // Reuse: random sorted index rows, a many-to-one head map.
         var rIdx = [Int32](repeating: 0, count: B * G * k)

@@ -24,11 +24,36 @@ public final class DecodeKernels {
     let topk: CUDAModule
     let pool: KernelFunction
     let selectTopK: KernelFunction
+    /// `decode_pool_select` by blocks per row: 1 always; clusters of 2, 4 and 8 on sm_90 and later.
+    let poolSelect: [Int: KernelFunction]
+    /// How `select` computes the top-k; `.automatic` unless a check or benchmark pins a path.
+    public var selectPath: SelectPath = .automatic
     let combine: KernelFunction
     let fill: KernelFunction
     private var partO: DeviceBuffer?
     private var partML: DeviceBuffer?
     private var histogram: DeviceBuffer?
+    private var pooledScratch: DeviceBuffer?
+
+    /// How `select` computes the pooled probabilities and their top-k (the same indices either way).
+    public enum SelectPath: Equatable, Sendable, CustomStringConvertible {
+        /// Fused when a row fits the shared memory of a cluster of at most 8 blocks, else split.
+        case automatic
+        /// `decode_pool` over the whole grid, then `decode_select` per row, through global memory.
+        case split
+        /// `decode_pool_select`: `blocks` (1, 2, 4 or 8; a cluster when > 1) blocks per row, each
+        /// holding a slice of the row's pooled probabilities in shared memory.
+        case fused(blocks: Int)
+
+        /// `automatic`, `split` or `fusedC`.
+        public var description: String {
+            switch self {
+            case .automatic: return "automatic"
+            case .split: return "split"
+            case .fused(let c): return "fused\(c)"
+            }
+        }
+    }
 
     /// Compiles (or loads from the cache) the kernels; throws `.unsupported` for other head dims.
     public init(device: CUDADevice, compiler: KernelCompiler, dtype: KVDType, headDim: Int,
@@ -47,6 +72,11 @@ public final class DecodeKernels {
         topk = try CUDAModule(device: device, cubin: try compiler.cubin(.decodeTopK, defines: ["GROUP": "\(group)"]))
         pool = try topk.function("decode_pool")
         selectTopK = try topk.function("decode_select")
+        var fused = [1: try topk.function("decode_pool_select")]
+        if device.computeCapability.major >= 9 {
+            for c in [2, 4, 8] { fused[c] = try topk.function("decode_pool_select_x\(c)") }
+        }
+        poolSelect = fused
         combine = try topk.function("decode_combine")
         fill = try topk.function("fill_random16")
     }
@@ -121,17 +151,70 @@ public final class DecodeKernels {
         try combineLaunch(batch: p.batch, splits: splits, ws: ws, withO: false, out: nil, lse: lse, stream: stream)
     }
 
-    /// GQA-pooled probabilities `pooled [B, G, pooledStride]` from `logits [B, G, logitStride, H/G]`
-    /// and `lse [B, H]`, and their top `k`
-    /// positions per (sequence, KV head), ascending, into `idx [B, G, idxStride]` int32.
+    /// Keys per block (a multiple of 4) and dynamic shared bytes of `decode_pool_select` with
+    /// `blocks` blocks per row of `length` keys; nil when the slice does not fit `maxShared` bytes.
+    static func fusedLayout(length: Int, blocks: Int, maxShared: Int) -> (slice: Int, sharedBytes: Int)? {
+        let slice = ((length + blocks - 1) / blocks + 3) / 4 * 4
+        let bytes = slice * 4 + (blocks > 1 ? 2 : 1) * 2048 * 4 + 64 * 4
+        return bytes <= maxShared ? (slice, bytes) : nil
+    }
+
+    /// Blocks per row of the automatic path, among `sizes` (ascending): the fewest that hold a row,
+    /// or more while the `rows` clusters still fit one block per multiprocessor; nil when none holds a row.
+    static func automaticBlocks(rows: Int, length: Int, multiprocessors: Int, maxShared: Int, sizes: [Int]) -> Int? {
+        let fitting = sizes.filter { fusedLayout(length: length, blocks: $0, maxShared: maxShared) != nil }
+        guard let least = fitting.first else { return nil }
+        return max(least, fitting.last { rows * $0 <= multiprocessors } ?? least)
+    }
+
+    /// The path `select` takes for `batch` sequences of `length` keys under `selectPath`: `.split`
+    /// or `.fused(blocks:)`; throws `.unsupported` when a pinned fused path does not fit.
+    public func selectRoute(batch: Int, length: Int) throws(CUDAError) -> SelectPath {
+        switch selectPath {
+        case .split: return .split
+        case .automatic:
+            let c = DecodeKernels.automaticBlocks(rows: batch * kvHeads, length: length, multiprocessors: device.multiprocessors,
+                                                  maxShared: device.maxSharedPerBlock, sizes: poolSelect.keys.sorted())
+            return c.map { .fused(blocks: $0) } ?? .split
+        case .fused(let c):
+            guard poolSelect[c] != nil else { throw .unsupported("fused selection with \(c) blocks per row on this device") }
+            guard DecodeKernels.fusedLayout(length: length, blocks: c, maxShared: device.maxSharedPerBlock) != nil else {
+                throw .unsupported("fused selection of \(length) keys in \(c) blocks (\(device.maxSharedPerBlock) bytes of shared memory each)")
+            }
+            return .fused(blocks: c)
+        }
+    }
+
+    /// GQA-pooled probabilities of `logits [B, G, logitStride, H/G]` and `lse [B, H]`, and their
+    /// top `k` positions per (sequence, KV head), ascending, into `idx [B, G, idxStride]` int32.
+    /// The pooled probabilities go to `pooled [B, G, pooledStride]` when it is given (a scratch
+    /// buffer is used otherwise). Every key above the k-th largest is kept, and of the keys equal
+    /// to it the lowest positions first.
     public func select(batch: Int, length: Int, logits: UInt64, logitStride: Int, lse: UInt64,
-                       pooled: UInt64, pooledStride: Int, idx: UInt64, idxStride: Int, k: Int,
+                       pooled: UInt64?, pooledStride: Int, idx: UInt64, idxStride: Int, k: Int,
                        stream: CUDAStream) throws(CUDAError) {
         guard k > 0, k <= length, idxStride >= k else { throw .badArgument("top-k needs 0 < k <= N and room for k (k=\(k), N=\(length))") }
-        guard logitStride % 4 == 0, pooledStride % 4 == 0, logitStride >= length, pooledStride >= length else {
+        guard logitStride % 4 == 0, logitStride >= length, pooled == nil || (pooledStride % 4 == 0 && pooledStride >= length) else {
             throw .badArgument("score rows need strides >= N and a multiple of 4 (\(logitStride), \(pooledStride))")
         }
         let rows = batch * kvHeads
+        if case .fused(let c) = try selectRoute(batch: batch, length: length), let fn = poolSelect[c],
+           let layout = DecodeKernels.fusedLayout(length: length, blocks: c, maxShared: device.maxSharedPerBlock) {
+            try fn.launch(grid: (kvHeads * c, batch, 1), block: 1024, sharedBytes: layout.sharedBytes, stream: stream,
+                          [.pointer(logits), .int64(Int64(logitStride)), .pointer(lse), pooled.map { .pointer($0) } ?? .null,
+                           .int64(Int64(pooledStride)), .pointer(idx), .int64(Int64(idxStride)), .int32(Int32(length)),
+                           .int32(Int32(k)), .int32(Int32(layout.slice))])
+            return
+        }
+        var pooledRows = pooled ?? 0, pooledRowStride = pooledStride
+        if pooled == nil {
+            pooledRowStride = (length + 3) / 4 * 4
+            if (pooledScratch?.byteCount ?? 0) < rows * pooledRowStride * 4 {
+                pooledScratch = nil
+                pooledScratch = try device.allocate(rows * pooledRowStride * 4)
+            }
+            pooledRows = pooledScratch!.address
+        }
         // The histogram rows start zeroed once; decode_select zeroes each row again after reading it.
         if (histogram?.byteCount ?? 0) < rows * 2048 * 4 {
             histogram = nil
@@ -145,10 +228,10 @@ public final class DecodeKernels {
         let iters = min(8, max(1, (length + 1024 * perRow - 1) / (1024 * perRow)))
         let span = 1024 * iters
         try pool.launch(grid: ((length + span - 1) / span, kvHeads, batch), block: 256, stream: stream,
-                        [.pointer(logits), .int64(Int64(logitStride)), .pointer(lse), .pointer(pooled), .int64(Int64(pooledStride)),
+                        [.pointer(logits), .int64(Int64(logitStride)), .pointer(lse), .pointer(pooledRows), .int64(Int64(pooledRowStride)),
                          .pointer(hist), .int32(Int32(length)), .int32(Int32(iters))])
         try selectTopK.launch(grid: (kvHeads, batch, 1), block: 1024, stream: stream,
-                              [.pointer(pooled), .int64(Int64(pooledStride)), .pointer(hist), .pointer(idx), .int64(Int64(idxStride)),
+                              [.pointer(pooledRows), .int64(Int64(pooledRowStride)), .pointer(hist), .pointer(idx), .int64(Int64(idxStride)),
                                .int32(Int32(length)), .int32(Int32(k))])
     }
 

@@ -20,6 +20,7 @@ struct CheckCommand: ParsableCommand {
     @Flag(help: "Check only the prefill kernel.") var prefillOnly = false
     @Flag(help: "Check only the Quest, Twilight and vAttention decode kernels.") var peersOnly = false
     @Flag(help: "Check only the Kascade prefill anchor.") var anchorOnly = false
+    @Flag(help: "Check only the dense and Kascade decode kernels (every selection path).") var decodeOnly = false
 
     func validate() throws {
         guard device == "cuda" else { throw ValidationError("check compares GPU kernels with the CPU: --device must be cuda, got \(device)") }
@@ -36,16 +37,16 @@ struct CheckCommand: ParsableCommand {
             var rows: [DecodeCheckRow] = []
             if !prefillOnly && !anchorOnly && !peersOnly {
                 rows += try DecodeCheck.run(device: dev, compiler: compiler, cases: DecodeCheck.grid(small: small), seed: s, progress: log)
-                rows += try PolicyCheck.run(device: dev, seed: s, small: small)
+                if !decodeOnly { rows += try PolicyCheck.run(device: dev, seed: s, small: small) }
             }
-            if !prefillOnly && !anchorOnly {
+            if !prefillOnly && !anchorOnly && !decodeOnly {
                 rows += try PeerCheck.run(device: dev, compiler: compiler, cases: PeerCheck.grid(small: small), seed: s, progress: log)
             }
-            if !anchorOnly && !peersOnly {
+            if !anchorOnly && !peersOnly && !decodeOnly {
                 rows += try PrefillCheck.run(device: dev, compiler: compiler, cases: PrefillCheck.grid(small: small), seed: s, progress: log)
                 rows += try PrefillReuseCheck.run(device: dev, compiler: compiler, cases: PrefillReuseCheck.grid(small: small), seed: s, progress: log)
             }
-            if !peersOnly {
+            if !peersOnly && !decodeOnly {
                 rows += try PrefillAnchorCheck.run(device: dev, compiler: compiler, cases: PrefillAnchorCheck.grid(small: small), seed: s, progress: log)
             }
             print(table(rows))
@@ -79,7 +80,7 @@ struct CheckCommand: ParsableCommand {
         for dtype in KVDType.allCases { for d in [64, 128] { for g in [1, 3, 4, 8, 16] { for st in [2, 3] {
             _ = try compiler.cubin(.decodeAttentionMMA, defines: ["KV_BF16": dtype == .bf16 ? "1" : "0", "HEAD_DIM": "\(d)", "GROUP": "\(g)", "PIPE_STAGES": "\(st)"])
         } } } }
-        for g in [1, 3, 4, 8] { _ = try compiler.cubin(.decodeTopK, defines: ["GROUP": "\(g)"]) }
+        for g in [1, 2, 3, 4, 8, 16] { _ = try compiler.cubin(.decodeTopK, defines: ["GROUP": "\(g)"]) }
         for dtype in KVDType.allCases { for d in [64, 128] { for g in [1, 3, 4, 8, 16] {
             _ = try compiler.cubin(.decodePeers, defines: ["KV_BF16": dtype == .bf16 ? "1" : "0", "HEAD_DIM": "\(d)", "GROUP": "\(g)"])
         } } }

@@ -4,11 +4,15 @@
 //
 // Compile-time definitions: GROUP (query heads per KV head).
 //   pooled[b, g, n] = sum over the group's heads h of exp(logits[b, h, n] - lse[b, h])
-// decode_pool computes it over the whole grid with the histogram of its top 11 bits; decode_select
-// (one block of 1024 threads per (KV head, sequence)) finishes a radix select on the float bits
-// (pooled >= 0, so the bits order like the values): digits of 11, 11 and 10 bits, then one
-// compaction pass. Every key above the threshold is kept, and of the keys equal to it the lowest
-// positions first. Indices are written in ascending position order: idx [B, G, idxRowStride].
+// Two paths give the same indices. Split: decode_pool computes it over the whole grid with the
+// histogram of its top 11 bits; decode_select (one block of 1024 threads per (KV head, sequence))
+// finishes a radix select on the float bits (pooled >= 0, so the bits order like the values):
+// digits of 11, 11 and 10 bits, then one compaction pass. Fused: decode_pool_select[_xC] keeps a
+// row's pooled probabilities in the shared memory of one block (or of a cluster of C blocks, each
+// holding one slice, their histograms summed through distributed shared memory) and runs the same
+// passes there, reading the logits once. Every key above the threshold is kept, and of the keys
+// equal to it the lowest positions first. Indices are written in ascending position order:
+// idx [B, G, idxRowStride].
 
 #include <cuda_fp16.h>
 
@@ -55,17 +59,37 @@ __device__ __forceinline__ void hist_add(int* hist, unsigned bin, bool active) {
     if ((threadIdx.x & 31) == __ffs(same) - 1) atomicAdd(&hist[bin], __popc(same));
 }
 
-/// Finds the bin holding the `need`-th largest (1-based) among hist[0 ..< bins], scanning from the
-/// top, with the whole block (bins <= 2 * THREADS). Writes (bin, need remaining inside it) to sel.
-__device__ __forceinline__ void pick_bin(const int* hist, int bins, int need, int* sel, int* warpSums) {
-    const int t = threadIdx.x;
-    const int hiBin = bins - 1 - 2 * t, loBin = hiBin - 1;         // descending pairs
-    const int ch = hiBin >= 0 ? hist[hiBin] : 0, cl = loBin >= 0 ? hist[loBin] : 0;
+/// Finds the bin holding the `need`-th largest (1-based) key, scanning bins from the top, with the
+/// whole block: thread t holds the counts of bins hiBin = bins - 1 - 2t (ch) and hiBin - 1 (cl),
+/// zero where negative (bins <= 2 * THREADS). Writes (bin, need remaining inside it) to sel.
+__device__ __forceinline__ void pick_counts(int ch, int cl, int hiBin, int need, int* sel, int* warpSums) {
+    const int loBin = hiBin - 1;
     int total;
     const int above = block_exclusive_scan(ch + cl, warpSums, total);
     if (hiBin >= 0 && above < need && need <= above + ch) { sel[0] = hiBin; sel[1] = need - above; }
     else if (loBin >= 0 && above + ch < need && need <= above + ch + cl) { sel[0] = loBin; sel[1] = need - above - ch; }
     __syncthreads();
+}
+
+/// pick_counts over hist[0 ..< bins] in shared memory.
+__device__ __forceinline__ void pick_bin(const int* hist, int bins, int need, int* sel, int* warpSums) {
+    const int hiBin = bins - 1 - 2 * (int)threadIdx.x;            // descending pairs
+    pick_counts(hiBin >= 0 ? hist[hiBin] : 0, hiBin >= 1 ? hist[hiBin - 1] : 0, hiBin, need, sel, warpSums);
+}
+
+/// Pooled probabilities of 4 consecutive keys from their 4 x GROUP logits at src ([key][GROUP],
+/// 16-byte aligned): for each key the sum, over its heads in order, of exp(logit - lse[head]).
+__device__ __forceinline__ float4 pool_quad(const float* __restrict__ src, const float* lses) {
+    const float4* s4 = reinterpret_cast<const float4*>(src);
+    float pv[4] = {0.f, 0.f, 0.f, 0.f};
+    #pragma unroll
+    for (int c = 0; c < GROUP; ++c) {
+        const float4 f = s4[c];
+        const float v[4] = {f.x, f.y, f.z, f.w};
+        #pragma unroll
+        for (int j = 0; j < 4; ++j) pv[(4 * c + j) / GROUP] += __expf(v[j] - lses[(4 * c + j) % GROUP]);
+    }
+    return make_float4(pv[0], pv[1], pv[2], pv[3]);
 }
 
 constexpr int POOL_THREADS = 256;
@@ -94,19 +118,9 @@ extern "C" __global__ void __launch_bounds__(POOL_THREADS) decode_pool(
         const int i = base + (it * POOL_THREADS + tid) * 4;
         float pv[4] = {0.f, 0.f, 0.f, 0.f};
         if (i < n) {
-            const float4* src = reinterpret_cast<const float4*>(lrow + (long long)i * GROUP);  // 4 keys x GROUP
-            float x[4 * GROUP];
-            #pragma unroll
-            for (int c = 0; c < GROUP; ++c) {
-                float4 f = src[c];
-                x[4 * c] = f.x; x[4 * c + 1] = f.y; x[4 * c + 2] = f.z; x[4 * c + 3] = f.w;
-            }
-            #pragma unroll
-            for (int e = 0; e < 4; ++e) {
-                #pragma unroll
-                for (int hh = 0; hh < GROUP; ++hh) pv[e] += __expf(x[e * GROUP + hh] - lses[hh]);
-            }
-            *reinterpret_cast<float4*>(prow + i) = make_float4(pv[0], pv[1], pv[2], pv[3]);
+            const float4 p = pool_quad(lrow + (long long)i * GROUP, lses);
+            *reinterpret_cast<float4*>(prow + i) = p;
+            pv[0] = p.x; pv[1] = p.y; pv[2] = p.z; pv[3] = p.w;
         }
         #pragma unroll
         for (int e = 0; e < 4; ++e) hist_add(h, __float_as_uint(pv[e]) >> 21, i + e < n);
@@ -143,13 +157,13 @@ __device__ __forceinline__ void hist_range(const float* prow, int lo, int hi, in
     }
 }
 
-/// Writes the positions in [lo, hi) above `thr`, and of those equal to it the ones whose rank
-/// among the row's equal keys is below `takeEq`, in ascending order: a key's slot is (greater keys
-/// before it) + min(equal keys before it, takeEq), counting from gtBase / eqBase at lo. One scan
-/// per chunk of KPT consecutive keys per thread orders the output. lo % 4 == 0.
+/// Writes the positions (pos0 + i) of the keys i in [lo, hi) above `thr`, and of those equal to it
+/// the ones whose rank among the row's equal keys is below `takeEq`, in ascending order: a key's
+/// slot is (greater keys before it) + min(equal keys before it, takeEq), counting from gtBase /
+/// eqBase at lo. One scan per chunk of KPT consecutive keys per thread orders the output. lo % 4 == 0.
 template <int KPT>
 __device__ __forceinline__ void compact_range(const float* prow, int lo, int hi, unsigned thr, int takeEq,
-                                              int gtBase, int eqBase, int* irow, int* warpSums) {
+                                              int gtBase, int eqBase, int* irow, int pos0, int* warpSums) {
     const int tid = threadIdx.x;
     for (int c0 = lo; c0 < hi; c0 += THREADS * KPT) {
         const int i0 = c0 + tid * KPT;
@@ -169,8 +183,8 @@ __device__ __forceinline__ void compact_range(const float* prow, int lo, int hi,
         #pragma unroll
         for (int e = 0; e < KPT; ++e) {
             if (i0 + e < hi) {
-                if (u[e] > thr) { irow[gtB + min(eqB, takeEq)] = i0 + e; ++gtB; }
-                else if (u[e] == thr) { if (eqB < takeEq) irow[gtB + eqB] = i0 + e; ++eqB; }
+                if (u[e] > thr) { irow[gtB + min(eqB, takeEq)] = pos0 + i0 + e; ++gtB; }
+                else if (u[e] == thr) { if (eqB < takeEq) irow[gtB + eqB] = pos0 + i0 + e; ++eqB; }
             }
         }
         gtBase += tot & 0xffff;
@@ -220,8 +234,218 @@ extern "C" __global__ void __launch_bounds__(THREADS, 2) decode_select(
     pick_bin(h, 1024, need, sel, warpSums);
     const unsigned thr = prefix | (unsigned)sel[0];
     const int takeEq = sel[1];               // keys equal to the threshold to keep, lowest first
-    compact_range<8>(prow, 0, n, thr, takeEq, 0, 0, irow, warpSums);   // few registers: 2 blocks per SM
+    compact_range<8>(prow, 0, n, thr, takeEq, 0, 0, irow, 0, warpSums);   // few registers: 2 blocks per SM
 }
+
+// ---- Fused path: pooled probabilities kept in shared memory, one cluster of C blocks per row ----
+
+constexpr int FUSED_QUADS = GROUP >= 8 ? 1 : 8 / GROUP;   // key quads per thread per step: <= 8 float4 loads in flight
+
+// Clusters and distributed shared memory need sm_90; older devices get the one-block kernel only.
+#if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 900
+#define HAS_CLUSTERS 1
+#else
+#define HAS_CLUSTERS 0
+#endif
+
+/// This block's rank in its cluster.
+__device__ __forceinline__ unsigned cluster_rank() {
+    unsigned r = 0;
+#if HAS_CLUSTERS
+    asm volatile("mov.u32 %0, %%cluster_ctarank;\n" : "=r"(r));
+#endif
+    return r;
+}
+
+/// Barrier over every thread of the cluster; shared-memory writes before it are visible to every
+/// block of the cluster after it. Split into arrive and wait where the wait can come later.
+__device__ __forceinline__ void cluster_arrive() {
+#if HAS_CLUSTERS
+    asm volatile("barrier.cluster.arrive.release.aligned;\n" ::: "memory");
+#endif
+}
+__device__ __forceinline__ void cluster_wait() {
+#if HAS_CLUSTERS
+    asm volatile("barrier.cluster.wait.acquire.aligned;\n" ::: "memory");
+#endif
+}
+__device__ __forceinline__ void cluster_sync() { cluster_arrive(); cluster_wait(); }
+
+/// The ints at shared address p (8-byte aligned) and p + 1 of block `rank` of the cluster.
+__device__ __forceinline__ int2 remote_int2(const int* p, unsigned rank) {
+    int2 v = make_int2(0, 0);
+#if HAS_CLUSTERS
+    unsigned remote;
+    asm volatile("mapa.shared::cluster.u32 %0, %1, %2;\n" : "=r"(remote) : "r"((unsigned)__cvta_generic_to_shared(p)), "r"(rank));
+    asm volatile("ld.shared::cluster.v2.u32 {%0, %1}, [%2];\n" : "=r"(v.x), "=r"(v.y) : "r"(remote) : "memory");
+#endif
+    return v;
+}
+
+/// (hist[bin], hist[bin + 1]) summed over the C blocks of the cluster; bin even, (0, 0) when negative.
+template <int C>
+__device__ __forceinline__ int2 cluster_pair(const int* hist, int bin) {
+    if (bin < 0) return make_int2(0, 0);
+    if (C == 1) return make_int2(hist[bin], hist[bin + 1]);
+    int2 s = make_int2(0, 0);
+    #pragma unroll
+    for (int r = 0; r < C; ++r) { const int2 v = remote_int2(hist + bin, r); s.x += v.x; s.y += v.y; }
+    return s;
+}
+
+/// Waits for the histograms of the row: the block (C == 1) or the whole cluster.
+template <int C>
+__device__ __forceinline__ void row_sync() {
+    if (C == 1) __syncthreads(); else cluster_sync();
+}
+
+/// Top `k` of the pooled probabilities of one row held by C blocks: block `rank` keeps keys
+/// [rank * slice, rank * slice + slice) in shared memory. See decode_pool_select.
+template <int C>
+__device__ __forceinline__ void pool_select(const float* __restrict__ logits, long long logitRowStride,
+                                            const float* __restrict__ lse, float* __restrict__ pooled,
+                                            long long pooledRowStride, int* __restrict__ idx, long long idxRowStride,
+                                            int n, int k, int slice)
+{
+    extern __shared__ __align__(16) unsigned char smem[];
+    float* sp = reinterpret_cast<float*>(smem);                        // [slice] this block's pooled probabilities
+    int* hA = reinterpret_cast<int*>(smem + (size_t)slice * 4);        // [BINS] histogram (passes 1 and 3)
+    int* hB = hA + BINS;                                               // [BINS] histogram of pass 2 (clusters)
+    int* warpSums = hA + (C > 1 ? 2 : 1) * BINS;                       // [33], then 64 ints in all:
+    int* sel = warpSums + 34;                                          // [2]
+    int* cnt = warpSums + 36;                                          // [2] keys above / equal to the threshold here
+    float* lsesS = reinterpret_cast<float*>(warpSums + 40);            // [GROUP <= 16] (GROUP > 8: registers are short)
+    const int rank = C > 1 ? (int)cluster_rank() : 0;
+    const int g = blockIdx.x / C, b = blockIdx.y, G = gridDim.x / C, H = G * GROUP;
+    const int tid = threadIdx.x;
+    const int lo = rank * slice, len = max(0, min(n, lo + slice) - lo);
+    for (int i = tid; i < (C > 1 ? 2 : 1) * BINS; i += THREADS) hA[i] = 0;
+    if (tid < 2) cnt[tid] = 0;
+    float lsesR[GROUP > 8 ? 1 : GROUP];
+    if (GROUP > 8) { if (tid < GROUP) lsesS[tid] = lse[(long long)b * H + g * GROUP + tid]; }
+    else {
+        #pragma unroll
+        for (int hh = 0; hh < GROUP; ++hh) lsesR[hh] = lse[(long long)b * H + g * GROUP + hh];
+    }
+    const float* lses = GROUP > 8 ? lsesS : lsesR;
+    const float* lrow = logits + (((long long)b * G + g) * logitRowStride + lo) * GROUP;   // [keys][GROUP]
+    float* prow = pooled ? pooled + ((long long)b * G + g) * pooledRowStride + lo : nullptr;
+    int* irow = idx + ((long long)b * G + g) * idxRowStride;
+    __syncthreads();
+
+    // Pass 1: the logits read once; pooled probabilities into shared memory (and to `pooled` when
+    // given), the histogram of their top 11 bits.
+    for (int s0 = 0; s0 < len; s0 += THREADS * 4 * FUSED_QUADS) {
+        float4 pq[FUSED_QUADS];
+        #pragma unroll
+        for (int q = 0; q < FUSED_QUADS; ++q) {                        // every load issued before any use
+            const int i = s0 + (q * THREADS + tid) * 4;
+            pq[q] = i < len ? pool_quad(lrow + (long long)i * GROUP, lses) : make_float4(0.f, 0.f, 0.f, 0.f);
+        }
+        #pragma unroll
+        for (int q = 0; q < FUSED_QUADS; ++q) {
+            const int i = s0 + (q * THREADS + tid) * 4;
+            float v[4] = {pq[q].x, pq[q].y, pq[q].z, pq[q].w};
+            #pragma unroll
+            for (int e = 0; e < 4; ++e) if (i + e >= len) v[e] = 0.f;  // past the row's end
+            if (i < len) {
+                const float4 p = make_float4(v[0], v[1], v[2], v[3]);
+                *reinterpret_cast<float4*>(sp + i) = p;
+                if (prow) *reinterpret_cast<float4*>(prow + i) = p;
+            }
+            #pragma unroll
+            for (int e = 0; e < 4; ++e) hist_add(hA, __float_as_uint(v[e]) >> 21, i + e < len);
+        }
+    }
+    if (k >= n) {                                                      // every key (no block reads another)
+        for (int i = tid; i < len; i += THREADS) irow[lo + i] = lo + i;
+        return;
+    }
+    const int hi1 = BINS - 1 - 2 * tid;                                // this thread's bin pair in passes 1 and 2
+    int gt = 0;                                                        // keys of this block above the threshold in its bins
+    row_sync<C>();
+    int lh = hA[hi1], ll = hA[hi1 - 1];
+    int2 tot = cluster_pair<C>(hA, hi1 - 1);
+    pick_counts(tot.y, tot.x, hi1, k, sel, warpSums);
+    const int s1 = sel[0];
+    unsigned prefix = (unsigned)s1 << 21;
+    int need = sel[1];
+    gt += (hi1 > s1 ? lh : 0) + (hi1 - 1 > s1 ? ll : 0);
+
+    // Pass 2: bits 20..10 among keys with the chosen top bits. A cluster uses hB: the other blocks
+    // may still be reading hA.
+    int* h2 = C > 1 ? hB : hA;
+    if (C == 1) {
+        for (int i = tid; i < BINS; i += THREADS) hA[i] = 0;
+        __syncthreads();
+    }
+    hist_range(sp, 0, len, h2, prefix, 21, 10, 2047u);
+    row_sync<C>();
+    lh = h2[hi1]; ll = h2[hi1 - 1];
+    tot = cluster_pair<C>(h2, hi1 - 1);
+    pick_counts(tot.y, tot.x, hi1, need, sel, warpSums);
+    const int s2 = sel[0];
+    prefix |= (unsigned)s2 << 10;
+    need = sel[1];
+    gt += (hi1 > s2 ? lh : 0) + (hi1 - 1 > s2 ? ll : 0);
+
+    // Pass 3: bits 9..0, into hA again (every block of the cluster has read it: they are past pass 2's barrier).
+    for (int i = tid; i < 1024; i += THREADS) hA[i] = 0;
+    __syncthreads();
+    hist_range(sp, 0, len, hA, prefix, 10, 0, 1023u);
+    row_sync<C>();
+    const int hi3 = 1023 - 2 * tid;
+    lh = hi3 >= 0 ? hA[hi3] : 0; ll = hi3 >= 1 ? hA[hi3 - 1] : 0;        // hi3 is odd: both or neither
+    tot = cluster_pair<C>(hA, hi3 - 1);
+    pick_counts(tot.y, tot.x, hi3, need, sel, warpSums);
+    const int s3 = sel[0];
+    const unsigned thr = prefix | (unsigned)s3;
+    const int takeEq = sel[1];                                         // keys equal to the threshold to keep, lowest first
+    int gtBase = 0, eqBase = 0;
+    if (C > 1) {
+        // Keys above / equal to the threshold in the blocks before this one.
+        gt += (hi3 > s3 ? lh : 0) + (hi3 - 1 > s3 ? ll : 0);
+        int eq = (hi3 == s3 ? lh : 0) + (hi3 - 1 == s3 ? ll : 0);
+        #pragma unroll
+        for (int o = 16; o > 0; o >>= 1) {
+            gt += __shfl_xor_sync(0xffffffffu, gt, o);
+            eq += __shfl_xor_sync(0xffffffffu, eq, o);
+        }
+        if ((tid & 31) == 0 && (gt | eq)) { atomicAdd(&cnt[0], gt); atomicAdd(&cnt[1], eq); }
+        cluster_sync();
+        for (int r = 0; r < rank; ++r) { const int2 c = remote_int2(cnt, r); gtBase += c.x; eqBase += c.y; }
+        cluster_arrive();                                              // done reading the other blocks
+    }
+    compact_range<8>(sp, 0, len, thr, takeEq, gtBase, eqBase, irow, lo, warpSums);
+    if (C > 1) cluster_wait();                                         // no block leaves while another may read it
+}
+
+/// Top `k` of the pooled probabilities per (KV head, sequence) in one pass over the logits:
+/// grid (G * C, B), 1024 threads, clusters of C blocks along x, one cluster per row; block r of a
+/// row holds keys [r * slice, (r + 1) * slice) (slice % 4 == 0, C * slice >= n). Dynamic shared
+/// memory: slice * 4 + (C > 1 ? 2 : 1) * 2048 * 4 + 64 * 4 bytes. logits [B, G, logitRowStride, GROUP],
+/// lse [B, H]; pooled [B, G, pooledRowStride] written when not null; idx [B, G, idxRowStride]
+/// ascending. Row strides are multiples of 4.
+#define DECODE_POOL_SELECT_ARGS \
+    const float* __restrict__ logits, long long logitRowStride, const float* __restrict__ lse, \
+    float* __restrict__ pooled, long long pooledRowStride, int* __restrict__ idx, long long idxRowStride, \
+    int n, int k, int slice
+#define DECODE_POOL_SELECT_CALL logits, logitRowStride, lse, pooled, pooledRowStride, idx, idxRowStride, n, k, slice
+extern "C" __global__ void __launch_bounds__(THREADS, 1) decode_pool_select(DECODE_POOL_SELECT_ARGS) {
+    pool_select<1>(DECODE_POOL_SELECT_CALL);
+}
+#if HAS_CLUSTERS
+extern "C" __global__ void __cluster_dims__(2, 1, 1) __launch_bounds__(THREADS, 1) decode_pool_select_x2(DECODE_POOL_SELECT_ARGS) {
+    pool_select<2>(DECODE_POOL_SELECT_CALL);
+}
+extern "C" __global__ void __cluster_dims__(4, 1, 1) __launch_bounds__(THREADS, 1) decode_pool_select_x4(DECODE_POOL_SELECT_ARGS) {
+    pool_select<4>(DECODE_POOL_SELECT_CALL);
+}
+extern "C" __global__ void __cluster_dims__(8, 1, 1) __launch_bounds__(THREADS, 1) decode_pool_select_x8(DECODE_POOL_SELECT_ARGS) {
+    pool_select<8>(DECODE_POOL_SELECT_CALL);
+}
+#endif
+
 
 constexpr int MAX_SPLITS = 1024;              // splits the combine step accepts
 constexpr int COMBINE_THREADS = 128;
