@@ -71,9 +71,11 @@ public enum DecodeBench {
                 let route = try kern.selectRoute(batch: B, length: N)
                 var paths: [(name: String, path: DecodeKernels.SelectPath, pooledTraffic: Double)] = [("", .automatic, route == .split ? pooledBytes : 0)]
                 if route != .split { paths.append((".split", .split, pooledBytes)) }
-                for c in [1, 2, 4, 8] where route != .fused(blocks: c) {
-                    kern.selectPath = .fused(blocks: c)
-                    if (try? kern.selectRoute(batch: B, length: N)) != nil { paths.append((".fused\(c)", .fused(blocks: c), 0)) }
+                for r in [1, 2] {
+                    for c in [1, 2, 4, 8] where route != .fused(blocks: c, resident: r) {
+                        kern.selectPath = .fused(blocks: c, resident: r)
+                        if (try? kern.selectRoute(batch: B, length: N)) != nil { paths.append(("." + kern.selectPath.description, kern.selectPath, 0)) }
+                    }
                 }
                 func select() throws {
                     try kern.select(batch: B, length: N, logits: logits.address, logitStride: st, lse: lse.address,

@@ -24,8 +24,11 @@ public final class DecodeKernels {
     let topk: CUDAModule
     let pool: KernelFunction
     let selectTopK: KernelFunction
-    /// `decode_pool_select` by blocks per row: 1 always; clusters of 2, 4 and 8 on sm_90 and later.
-    let poolSelect: [Int: KernelFunction]
+    /// `decode_pool_select` by (blocks per row, blocks per multiprocessor): 1 block per row always,
+    /// clusters of 2, 4 and 8 on sm_90 and later.
+    let poolSelect: [FusedKey: KernelFunction]
+    /// Cluster sizes the fused path can launch, ascending.
+    let clusterSizes: [Int]
     /// How `select` computes the top-k; `.automatic` unless a check or benchmark pins a path.
     public var selectPath: SelectPath = .automatic
     let combine: KernelFunction
@@ -42,17 +45,24 @@ public final class DecodeKernels {
         /// `decode_pool` over the whole grid, then `decode_select` per row, through global memory.
         case split
         /// `decode_pool_select`: `blocks` (1, 2, 4 or 8; a cluster when > 1) blocks per row, each
-        /// holding a slice of the row's pooled probabilities in shared memory.
-        case fused(blocks: Int)
+        /// holding a slice of the row's pooled probabilities in shared memory; `resident` (1 or 2)
+        /// blocks per multiprocessor (2: 32 registers, half the shared memory each).
+        case fused(blocks: Int, resident: Int = 1)
 
-        /// `automatic`, `split` or `fusedC`.
+        /// `automatic`, `split`, `fusedC` or `fusedCr2`.
         public var description: String {
             switch self {
             case .automatic: return "automatic"
             case .split: return "split"
-            case .fused(let c): return "fused\(c)"
+            case .fused(let c, let r): return "fused\(c)" + (r == 1 ? "" : "r\(r)")
             }
         }
+    }
+
+    /// A fused kernel's launch shape: blocks per row, blocks per multiprocessor.
+    struct FusedKey: Hashable {
+        let blocks: Int
+        let resident: Int
     }
 
     /// Compiles (or loads from the cache) the kernels; throws `.unsupported` for other head dims.
@@ -72,9 +82,12 @@ public final class DecodeKernels {
         topk = try CUDAModule(device: device, cubin: try compiler.cubin(.decodeTopK, defines: ["GROUP": "\(group)"]))
         pool = try topk.function("decode_pool")
         selectTopK = try topk.function("decode_select")
-        var fused = [1: try topk.function("decode_pool_select")]
-        if device.computeCapability.major >= 9 {
-            for c in [2, 4, 8] { fused[c] = try topk.function("decode_pool_select_x\(c)") }
+        clusterSizes = device.computeCapability.major >= 9 ? [1, 2, 4, 8] : [1]
+        var fused: [FusedKey: KernelFunction] = [:]
+        for c in clusterSizes {
+            for r in [1, 2] {
+                fused[FusedKey(blocks: c, resident: r)] = try topk.function("decode_pool_select" + (r == 1 ? "" : "_r2") + (c == 1 ? "" : "_x\(c)"))
+            }
         }
         poolSelect = fused
         combine = try topk.function("decode_combine")
@@ -152,36 +165,53 @@ public final class DecodeKernels {
     }
 
     /// Keys per block (a multiple of 4) and dynamic shared bytes of `decode_pool_select` with
-    /// `blocks` blocks per row of `length` keys; nil when the slice does not fit `maxShared` bytes.
-    static func fusedLayout(length: Int, blocks: Int, maxShared: Int) -> (slice: Int, sharedBytes: Int)? {
+    /// `blocks` blocks per row of `length` keys and `resident` blocks per multiprocessor; nil when
+    /// the slice does not fit: `maxShared` bytes (the per-block opt-in limit) for one block, for two
+    /// half of it plus the 1 KiB each block reserves, less that reserve.
+    static func fusedLayout(length: Int, blocks: Int, resident: Int = 1, maxShared: Int) -> (slice: Int, sharedBytes: Int)? {
         let slice = ((length + blocks - 1) / blocks + 3) / 4 * 4
         let bytes = slice * 4 + (blocks > 1 ? 2 : 1) * 2048 * 4 + 64 * 4
-        return bytes <= maxShared ? (slice, bytes) : nil
+        let limit = resident == 1 ? maxShared : (maxShared + 1024) / resident - 1024
+        return bytes <= limit ? (slice, bytes) : nil
     }
 
-    /// Blocks per row of the automatic path, among `sizes` (ascending): the fewest that hold a row,
-    /// or more while the `rows` clusters still fit one block per multiprocessor; nil when none holds a row.
-    static func automaticBlocks(rows: Int, length: Int, multiprocessors: Int, maxShared: Int, sizes: [Int]) -> Int? {
+    /// Keys a block keeps at least when the automatic path spreads a row over more blocks.
+    static let minimumSpreadSlice = 8192
+
+    /// The automatic path's fused launch among cluster `sizes` (ascending), nil when no cluster
+    /// holds a row (the split path). When the rows fit one wave of one block per multiprocessor:
+    /// one block per multiprocessor, the fewest blocks per row that hold it, or more while the
+    /// clusters still fit one wave and each block keeps `minimumSpreadSlice` keys. Otherwise (several
+    /// waves) two blocks per multiprocessor where a row fits such blocks, so that one block's loads
+    /// overlap the other's passes over shared memory, with the fewest blocks per row.
+    static func automaticLaunch(rows: Int, length: Int, multiprocessors: Int, maxShared: Int, sizes: [Int]) -> FusedKey? {
         let fitting = sizes.filter { fusedLayout(length: length, blocks: $0, maxShared: maxShared) != nil }
         guard let least = fitting.first else { return nil }
-        return max(least, fitting.last { rows * $0 <= multiprocessors } ?? least)
+        if rows * least > multiprocessors,
+           let pair = sizes.first(where: { fusedLayout(length: length, blocks: $0, resident: 2, maxShared: maxShared) != nil }) {
+            return FusedKey(blocks: pair, resident: 2)
+        }
+        let spread = fitting.last { rows * $0 <= multiprocessors && (length + $0 - 1) / $0 >= minimumSpreadSlice } ?? least
+        return FusedKey(blocks: max(least, spread), resident: 1)
     }
 
     /// The path `select` takes for `batch` sequences of `length` keys under `selectPath`: `.split`
-    /// or `.fused(blocks:)`; throws `.unsupported` when a pinned fused path does not fit.
+    /// or `.fused(blocks:resident:)`; throws `.unsupported` when a pinned fused path does not fit.
     public func selectRoute(batch: Int, length: Int) throws(CUDAError) -> SelectPath {
         switch selectPath {
         case .split: return .split
         case .automatic:
-            let c = DecodeKernels.automaticBlocks(rows: batch * kvHeads, length: length, multiprocessors: device.multiprocessors,
-                                                  maxShared: device.maxSharedPerBlock, sizes: poolSelect.keys.sorted())
-            return c.map { .fused(blocks: $0) } ?? .split
-        case .fused(let c):
-            guard poolSelect[c] != nil else { throw .unsupported("fused selection with \(c) blocks per row on this device") }
-            guard DecodeKernels.fusedLayout(length: length, blocks: c, maxShared: device.maxSharedPerBlock) != nil else {
-                throw .unsupported("fused selection of \(length) keys in \(c) blocks (\(device.maxSharedPerBlock) bytes of shared memory each)")
+            let key = DecodeKernels.automaticLaunch(rows: batch * kvHeads, length: length, multiprocessors: device.multiprocessors,
+                                                    maxShared: device.maxSharedPerBlock, sizes: clusterSizes)
+            return key.map { .fused(blocks: $0.blocks, resident: $0.resident) } ?? .split
+        case .fused(let c, let r):
+            guard poolSelect[FusedKey(blocks: c, resident: r)] != nil else {
+                throw .unsupported("fused selection with \(c) blocks per row, \(r) per multiprocessor, on this device")
             }
-            return .fused(blocks: c)
+            guard DecodeKernels.fusedLayout(length: length, blocks: c, resident: r, maxShared: device.maxSharedPerBlock) != nil else {
+                throw .unsupported("fused selection of \(length) keys in \(c) blocks, \(r) per multiprocessor (\(device.maxSharedPerBlock) bytes of shared memory per block)")
+            }
+            return selectPath
         }
     }
 
@@ -198,8 +228,8 @@ public final class DecodeKernels {
             throw .badArgument("score rows need strides >= N and a multiple of 4 (\(logitStride), \(pooledStride))")
         }
         let rows = batch * kvHeads
-        if case .fused(let c) = try selectRoute(batch: batch, length: length), let fn = poolSelect[c],
-           let layout = DecodeKernels.fusedLayout(length: length, blocks: c, maxShared: device.maxSharedPerBlock) {
+        if case .fused(let c, let r) = try selectRoute(batch: batch, length: length), let fn = poolSelect[FusedKey(blocks: c, resident: r)],
+           let layout = DecodeKernels.fusedLayout(length: length, blocks: c, resident: r, maxShared: device.maxSharedPerBlock) {
             try fn.launch(grid: (kvHeads * c, batch, 1), block: 1024, sharedBytes: layout.sharedBytes, stream: stream,
                           [.pointer(logits), .int64(Int64(logitStride)), .pointer(lse), pooled.map { .pointer($0) } ?? .null,
                            .int64(Int64(pooledStride)), .pointer(idx), .int64(Int64(idxStride)), .int32(Int32(length)),

@@ -24,48 +24,67 @@ struct DecodeSelectHostTests {
         #expect(layout.sharedBytes <= maxShared)
     }
 
-    @Test("the automatic path takes the fewest blocks per row that hold it, more while one block per SM remains",
-          arguments: [(8, 8192, 8), (8, 32768, 8), (8, 131_072, 8), (64, 8192, 2), (64, 32768, 2), (64, 131_072, 4),
-                      (512, 8192, 1), (512, 32768, 1), (512, 65536, 2), (512, 131_072, 4), (200, 56_000, 1), (200, 56_100, 2)])
-    func automaticOnH100(_ shape: (Int, Int, Int)) {
-        let (rows, n, want) = shape
-        let got = DecodeKernels.automaticBlocks(rows: rows, length: n, multiprocessors: Self.h100.sms,
+    @Test("the automatic path: one wave spreads rows over blocks of at least 8192 keys; several waves pair blocks per SM",
+          arguments: [(8, 8192, 1, 1), (8, 32768, 4, 1), (8, 65536, 8, 1), (8, 131_072, 8, 1), (64, 8192, 1, 1),
+                      (64, 32768, 2, 1), (64, 65536, 2, 1), (64, 131_072, 8, 2), (512, 8192, 1, 2), (512, 32768, 2, 2),
+                      (512, 65536, 4, 2), (512, 131_072, 8, 2), (200, 56_000, 4, 2), (100, 56_000, 1, 1), (100, 56_100, 4, 2)])
+    func automaticOnH100(_ shape: (Int, Int, Int, Int)) {
+        let (rows, n, blocks, resident) = shape
+        let got = DecodeKernels.automaticLaunch(rows: rows, length: n, multiprocessors: Self.h100.sms,
                                                 maxShared: Self.h100.maxShared, sizes: [1, 2, 4, 8])
-        #expect(got == want)
+        #expect(got == DecodeKernels.FusedKey(blocks: blocks, resident: resident))
     }
 
     @Test("rows too long for eight blocks, or for one block without clusters, go to the split path",
           arguments: [(8, 500_000, [1, 2, 4, 8]), (8, 60_000, [1]), (1, 1 << 20, [1, 2, 4, 8])])
     func splitWhenTooLong(_ shape: (Int, Int, [Int])) {
         let (rows, n, sizes) = shape
-        #expect(DecodeKernels.automaticBlocks(rows: rows, length: n, multiprocessors: Self.h100.sms,
+        #expect(DecodeKernels.automaticLaunch(rows: rows, length: n, multiprocessors: Self.h100.sms,
                                               maxShared: Self.h100.maxShared, sizes: sizes) == nil)
     }
 
-    @Test("on random shapes the automatic choice fits, and no fewer blocks fit nor more fit one per SM", arguments: [1, 2, 3])
-    func automaticIsMinimalOrSpread(seed: Int) {
+    @Test("on random shapes the automatic launch fits and follows its rule", arguments: [1, 2, 3])
+    func automaticFollowsRule(seed: Int) {
         var rng = SplitMix(seed: UInt64(seed))
         let sizes = [1, 2, 4, 8]
         for _ in 0..<500 {
             let rows = 1 + Int(rng.next() % 600), n = 1 + Int(rng.next() % 600_000)
             let sms = 1 + Int(rng.next() % 200), maxShared = 16_384 + Int(rng.next() % 220_000)
             let fits = sizes.filter { DecodeKernels.fusedLayout(length: n, blocks: $0, maxShared: maxShared) != nil }
-            let got = DecodeKernels.automaticBlocks(rows: rows, length: n, multiprocessors: sms, maxShared: maxShared, sizes: sizes)
-            guard let c = got else { #expect(fits.isEmpty); continue }
-            #expect(fits.contains(c))
-            #expect(c == fits.first! || rows * c <= sms)
-            #expect(!fits.contains { $0 > c && rows * $0 <= sms })
+            let pairs = sizes.filter { DecodeKernels.fusedLayout(length: n, blocks: $0, resident: 2, maxShared: maxShared) != nil }
+            let got = DecodeKernels.automaticLaunch(rows: rows, length: n, multiprocessors: sms, maxShared: maxShared, sizes: sizes)
+            guard let key = got else { #expect(fits.isEmpty); continue }
+            let waves = rows * fits.first! > sms
+            if waves && !pairs.isEmpty {
+                #expect(key == DecodeKernels.FusedKey(blocks: pairs.first!, resident: 2))
+                continue
+            }
+            let spreads = { (c: Int) in rows * c <= sms && (n + c - 1) / c >= DecodeKernels.minimumSpreadSlice }
+            #expect(key.resident == 1 && fits.contains(key.blocks))
+            #expect(key.blocks == fits.first! || spreads(key.blocks))
+            #expect(!fits.contains { $0 > key.blocks && spreads($0) })
         }
     }
 
+    @Test("two blocks per multiprocessor fit in half the shared memory, less the reserve each block holds",
+          arguments: [(8192, 1, true), (26_800, 1, true), (26_900, 1, false), (32768, 2, true), (65536, 2, false)])
+    func pairedLayout(_ item: (Int, Int, Bool)) {
+        let (n, blocks, fits) = item
+        let layout = DecodeKernels.fusedLayout(length: n, blocks: blocks, resident: 2, maxShared: Self.h100.maxShared)
+        #expect((layout != nil) == fits)
+        if let layout { #expect(2 * (layout.sharedBytes + 1024) <= 233_472) }
+    }
+
     @Test("the fused kernels are extern C symbols of the embedded top-k source",
-          arguments: ["decode_pool_select", "decode_pool_select_x2", "decode_pool_select_x4", "decode_pool_select_x8"])
+          arguments: ["decode_pool_select", "decode_pool_select_x2", "decode_pool_select_x4", "decode_pool_select_x8",
+                      "decode_pool_select_r2", "decode_pool_select_r2_x2", "decode_pool_select_r2_x4", "decode_pool_select_r2_x8"])
     func fusedKernelsEmbedded(name: String) {
-        #expect(KernelSource.decodeTopK.text.contains(" \(name)(DECODE_POOL_SELECT_ARGS)"))
+        #expect(KernelSource.decodeTopK.text.contains("(\(name), "))
     }
 
     @Test("paths print as the check and bench name them", arguments: [(DecodeKernels.SelectPath.automatic, "automatic"),
-                                                                     (.split, "split"), (.fused(blocks: 4), "fused4")])
+                                                                     (.split, "split"), (.fused(blocks: 4), "fused4"),
+                                                                     (.fused(blocks: 2, resident: 2), "fused2r2")])
     func pathNames(_ item: (DecodeKernels.SelectPath, String)) {
         #expect(item.0.description == item.1)
     }

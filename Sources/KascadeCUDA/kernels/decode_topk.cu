@@ -239,7 +239,10 @@ extern "C" __global__ void __launch_bounds__(THREADS, 2) decode_select(
 
 // ---- Fused path: pooled probabilities kept in shared memory, one cluster of C blocks per row ----
 
-constexpr int FUSED_QUADS = GROUP >= 8 ? 1 : 8 / GROUP;   // key quads per thread per step: <= 8 float4 loads in flight
+/// Key quads per thread per step of the fused pass 1: at most 8 float4 loads in flight with one
+/// block per multiprocessor (64 registers), 4 with two (32 registers).
+template <int RES>
+__device__ constexpr int fused_quads() { return GROUP >= 8 / RES ? 1 : 8 / RES / GROUP; }
 
 // Clusters and distributed shared memory need sm_90; older devices get the one-block kernel only.
 #if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 900
@@ -300,8 +303,8 @@ __device__ __forceinline__ void row_sync() {
 }
 
 /// Top `k` of the pooled probabilities of one row held by C blocks: block `rank` keeps keys
-/// [rank * slice, rank * slice + slice) in shared memory. See decode_pool_select.
-template <int C>
+/// [rank * slice, rank * slice + slice) in shared memory; RES blocks per multiprocessor. See decode_pool_select.
+template <int C, int RES>
 __device__ __forceinline__ void pool_select(const float* __restrict__ logits, long long logitRowStride,
                                             const float* __restrict__ lse, float* __restrict__ pooled,
                                             long long pooledRowStride, int* __restrict__ idx, long long idxRowStride,
@@ -335,6 +338,7 @@ __device__ __forceinline__ void pool_select(const float* __restrict__ logits, lo
 
     // Pass 1: the logits read once; pooled probabilities into shared memory (and to `pooled` when
     // given), the histogram of their top 11 bits.
+    constexpr int FUSED_QUADS = fused_quads<RES>();
     for (int s0 = 0; s0 < len; s0 += THREADS * 4 * FUSED_QUADS) {
         float4 pq[FUSED_QUADS];
         #pragma unroll
@@ -425,27 +429,31 @@ __device__ __forceinline__ void pool_select(const float* __restrict__ logits, lo
 /// row holds keys [r * slice, (r + 1) * slice) (slice % 4 == 0, C * slice >= n). Dynamic shared
 /// memory: slice * 4 + (C > 1 ? 2 : 1) * 2048 * 4 + 64 * 4 bytes. logits [B, G, logitRowStride, GROUP],
 /// lse [B, H]; pooled [B, G, pooledRowStride] written when not null; idx [B, G, idxRowStride]
-/// ascending. Row strides are multiples of 4.
+/// ascending. Row strides are multiples of 4. decode_pool_select[_xC] is built for one block per
+/// multiprocessor, decode_pool_select_r2[_xC] for two (32 registers; slices of up to 26816 keys on the H100).
 #define DECODE_POOL_SELECT_ARGS \
     const float* __restrict__ logits, long long logitRowStride, const float* __restrict__ lse, \
     float* __restrict__ pooled, long long pooledRowStride, int* __restrict__ idx, long long idxRowStride, \
     int n, int k, int slice
 #define DECODE_POOL_SELECT_CALL logits, logitRowStride, lse, pooled, pooledRowStride, idx, idxRowStride, n, k, slice
-extern "C" __global__ void __launch_bounds__(THREADS, 1) decode_pool_select(DECODE_POOL_SELECT_ARGS) {
-    pool_select<1>(DECODE_POOL_SELECT_CALL);
-}
+#define DECODE_POOL_SELECT(NAME, C, RES) \
+    extern "C" __global__ void __launch_bounds__(THREADS, RES) NAME(DECODE_POOL_SELECT_ARGS) { \
+        pool_select<C, RES>(DECODE_POOL_SELECT_CALL); \
+    }
+#define DECODE_POOL_SELECT_CLUSTER(NAME, C, RES) \
+    extern "C" __global__ void __cluster_dims__(C, 1, 1) __launch_bounds__(THREADS, RES) NAME(DECODE_POOL_SELECT_ARGS) { \
+        pool_select<C, RES>(DECODE_POOL_SELECT_CALL); \
+    }
+DECODE_POOL_SELECT(decode_pool_select, 1, 1)
+DECODE_POOL_SELECT(decode_pool_select_r2, 1, 2)
 #if HAS_CLUSTERS
-extern "C" __global__ void __cluster_dims__(2, 1, 1) __launch_bounds__(THREADS, 1) decode_pool_select_x2(DECODE_POOL_SELECT_ARGS) {
-    pool_select<2>(DECODE_POOL_SELECT_CALL);
-}
-extern "C" __global__ void __cluster_dims__(4, 1, 1) __launch_bounds__(THREADS, 1) decode_pool_select_x4(DECODE_POOL_SELECT_ARGS) {
-    pool_select<4>(DECODE_POOL_SELECT_CALL);
-}
-extern "C" __global__ void __cluster_dims__(8, 1, 1) __launch_bounds__(THREADS, 1) decode_pool_select_x8(DECODE_POOL_SELECT_ARGS) {
-    pool_select<8>(DECODE_POOL_SELECT_CALL);
-}
+DECODE_POOL_SELECT_CLUSTER(decode_pool_select_x2, 2, 1)
+DECODE_POOL_SELECT_CLUSTER(decode_pool_select_x4, 4, 1)
+DECODE_POOL_SELECT_CLUSTER(decode_pool_select_x8, 8, 1)
+DECODE_POOL_SELECT_CLUSTER(decode_pool_select_r2_x2, 2, 2)
+DECODE_POOL_SELECT_CLUSTER(decode_pool_select_r2_x4, 4, 2)
+DECODE_POOL_SELECT_CLUSTER(decode_pool_select_r2_x8, 8, 2)
 #endif
-
 
 constexpr int MAX_SPLITS = 1024;              // splits the combine step accepts
 constexpr int COMBINE_THREADS = 128;
