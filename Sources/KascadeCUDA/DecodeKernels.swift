@@ -40,7 +40,8 @@ public final class DecodeKernels {
 
     /// How `select` computes the pooled probabilities and their top-k (the same indices either way).
     public enum SelectPath: Equatable, Sendable, CustomStringConvertible {
-        /// Fused when a row fits the shared memory of a cluster of at most 8 blocks, else split.
+        /// Fused when a row fits the shared memory of a cluster of at most 8 blocks (launch:
+        /// `automaticLaunch`), else split.
         case automatic
         /// `decode_pool` over the whole grid, then `decode_select` per row, through global memory.
         case split
@@ -178,21 +179,29 @@ public final class DecodeKernels {
     /// Keys a block keeps at least when the automatic path spreads a row over more blocks.
     static let minimumSpreadSlice = 8192
 
+    /// Largest cluster the automatic path pairs two blocks per multiprocessor for when the rows
+    /// take several waves (clusters of 8 paired were slower than clusters of 4 alone on the H100).
+    static let largestPairedCluster = 4
+
     /// The automatic path's fused launch among cluster `sizes` (ascending), nil when no cluster
-    /// holds a row (the split path). When the rows fit one wave of one block per multiprocessor:
-    /// one block per multiprocessor, the fewest blocks per row that hold it, or more while the
-    /// clusters still fit one wave and each block keeps `minimumSpreadSlice` keys. Otherwise (several
-    /// waves) two blocks per multiprocessor where a row fits such blocks, so that one block's loads
-    /// overlap the other's passes over shared memory, with the fewest blocks per row.
+    /// holds a row (the split path). Several waves (the rows in their fewest blocks outnumber the
+    /// multiprocessors): the fewest blocks per row that hold a row at two blocks per multiprocessor,
+    /// up to `largestPairedCluster`, else the fewest at one. One wave: the fewest blocks per row,
+    /// or more while the clusters still fit one wave and each block keeps `minimumSpreadSlice` keys;
+    /// two blocks per multiprocessor where that slice fits them. Two per multiprocessor: 32
+    /// registers, half the loads in flight per thread, one block's loads overlapping the other's
+    /// passes over shared memory; measured faster on the H100 wherever the slice fits (bench
+    /// results under bench/results/fused-select).
     static func automaticLaunch(rows: Int, length: Int, multiprocessors: Int, maxShared: Int, sizes: [Int]) -> FusedKey? {
-        let fitting = sizes.filter { fusedLayout(length: length, blocks: $0, maxShared: maxShared) != nil }
-        guard let least = fitting.first else { return nil }
-        if rows * least > multiprocessors,
-           let pair = sizes.first(where: { fusedLayout(length: length, blocks: $0, resident: 2, maxShared: maxShared) != nil }) {
-            return FusedKey(blocks: pair, resident: 2)
+        let fits = { (c: Int, r: Int) in fusedLayout(length: length, blocks: c, resident: r, maxShared: maxShared) != nil }
+        guard let least = sizes.first(where: { fits($0, 1) }) else { return nil }
+        if rows * least > multiprocessors {
+            if let pair = sizes.first(where: { fits($0, 2) }), pair <= largestPairedCluster { return FusedKey(blocks: pair, resident: 2) }
+            return FusedKey(blocks: least, resident: 1)
         }
-        let spread = fitting.last { rows * $0 <= multiprocessors && (length + $0 - 1) / $0 >= minimumSpreadSlice } ?? least
-        return FusedKey(blocks: max(least, spread), resident: 1)
+        let spread = sizes.last { fits($0, 1) && rows * $0 <= multiprocessors && (length + $0 - 1) / $0 >= minimumSpreadSlice } ?? least
+        let c = max(least, spread)
+        return FusedKey(blocks: c, resident: fits(c, 2) ? 2 : 1)
     }
 
     /// The path `select` takes for `batch` sequences of `length` keys under `selectPath`: `.split`
