@@ -66,7 +66,11 @@ extension CUDAAttention {
                 try kern.select(batch: 1, length: N, logits: logits.address, logitStride: stride, lse: lse.address,
                                 pooled: pooledRows.address, pooledStride: stride, idx: idx.address, idxStride: kk, k: kk, stream: stream)
             }
-            if layer != 0 {
+            if layer != 0 && kern.gathersOverScores {
+                // The anchor scored every key: its own output gathers only the values.
+                try kern.sparseOverScores(p, idx: idx.address, idxStride: kk, idxHeads: heads, count: kk,
+                                          logits: logits.address, logitStride: stride, out: out.address, stream: stream)
+            } else if layer != 0 {
                 try kern.sparse(p, idx: idx.address, idxStride: kk, idxHeads: heads, count: kk,
                                 headMap: pooled ? try headMap([]) : nil, out: out.address, stream: stream)
             }
