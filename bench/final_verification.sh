@@ -2,7 +2,7 @@
 # Verification of the merged tree on the GPU machine, from the repository root with the stripped,
 # xz-compressed static binary and bench/* copied into .gpu/ (carry ".gpu").
 #   check: every kernel against the CPU reference (decode, peers, prefill, prefill anchor), the
-#          sanitizers on the small grid, and `attend --device cuda` against `--device cpu` per method.
+#          sanitizers on the small grid, and `attend --device cuda` against `--device cpu` for every method.
 #   bench: the decode bench (Kascade, dense, Quest/Twilight/vAttention) and the torch baselines in the
 #          same call, then the Markdown table and the SVG (bench/gpu_report.py).
 # Results under $OUT.
@@ -39,20 +39,35 @@ for name, shape in arrays.items():
     np.save(name + '.npy', x)
     np.save(name + '_r.npy', bf16(x))
 runs = [('dense decode', 'dense', 'q', []), ('dense causal', 'dense', 'qc', ['--causal'])]
-runs += [(m + ' decode', m, 'q', []) for m in ['quest', 'twilight', 'vattention']]
+runs += [(m + ' decode', m, 'q', []) for m in ['quest', 'twilight', 'vattention', 'streaming', 'anchor']]
+runs += [('streaming causal', 'streaming', 'qc', ['--causal']), ('anchor causal', 'anchor', 'qc', ['--causal']),
+         ('kascade pooled decode', 'kascade', 'q', ['--variant', 'pooled']), ('kascade causal', 'kascade', 'qc', ['--causal']),
+         ('reuse decode', 'reuse', 'q', ['--indices', 'i_anchor decode.npy']),
+         ('reuse causal', 'reuse', 'qc', ['--causal', '--indices', 'i_anchor causal.npy'])]
+def agreement(a, b):
+    same = total = 0
+    for ra, rb in zip(a.reshape(-1, a.shape[-1]), b.reshape(-1, b.shape[-1])):
+        sa, sb = set(ra[ra >= 0].tolist()), set(rb[rb >= 0].tolist())
+        same += len(sa & sb); total += len(sa)
+    return same / max(total, 1)
 for suffix, label in [('', 'float32 inputs'), ('_r', 'bf16-valued inputs')]:
     for tag, method, q, extra in runs:
         k, v = ('kc', 'vc') if q == 'qc' else ('k', 'v')
-        outs = {}
+        outs, idx = {}, {}
         for dev in ['cpu', 'cuda']:
             cmd = ['/tmp/kascade', 'attend', '--method', method, '--device', dev, '--q', q + suffix + '.npy',
                    '--k', k + suffix + '.npy', '--v', v + suffix + '.npy', '--out', f'o_{dev}.npy'] + extra
+            if method == 'anchor': cmd += ['--indices-out', f'i_{dev}.npy']
             rc = subprocess.run(cmd, capture_output=True, text=True)
             if rc.returncode: print(tag, dev, 'rc', rc.returncode, rc.stderr.strip()); break
             outs[dev] = np.load(f'o_{dev}.npy')
+            if method == 'anchor':
+                idx[dev] = np.load(f'i_{dev}.npy')
+                if dev == 'cpu': np.save(f'i_{tag}.npy', idx[dev])      # the reuse rows read the CPU's selection
         if len(outs) == 2:
             a, b = outs['cpu'], outs['cuda']
-            print(f"attend {tag} {list(a.shape)}, {label}: cuda vs cpu rel err {np.linalg.norm(a - b) / np.linalg.norm(a):.2e}")
+            extra_txt = f", index agreement {agreement(idx['cpu'], idx['cuda']):.4f}" if len(idx) == 2 else ''
+            print(f"attend {tag} {list(a.shape)}, {label}: cuda vs cpu rel err {np.linalg.norm(a - b) / np.linalg.norm(a):.2e}{extra_txt}")
 PY
   cd - >/dev/null
 fi

@@ -16,6 +16,9 @@ final class AttentionKernelSet {
     let denseLogitsSplit: KernelFunction
     let scoresSplit: KernelFunction
     let sparseSplit: KernelFunction
+    /// Attention over listed keys whose scores are given (`decode_sparse_logits_split`): CUDA-core
+    /// builds for groups that are a multiple of 4; nil otherwise.
+    let sparseLogitsSplit: KernelFunction?
     private var slotsCache: [String: Int] = [:]
 
     /// Compiles (or loads from the disk cache) `variant` for the element type, head dim and group.
@@ -38,6 +41,7 @@ final class AttentionKernelSet {
         denseLogitsSplit = try module.function("decode_dense_logits_split")
         scoresSplit = try module.function("decode_scores_split")
         sparseSplit = try module.function("decode_sparse_split")
+        sparseLogitsSplit = !variant.mma && group % 4 == 0 ? try module.function("decode_sparse_logits_split") : nil
     }
 
     /// Dynamic shared memory of the split kernels, bytes.

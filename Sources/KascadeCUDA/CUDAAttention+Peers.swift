@@ -50,7 +50,7 @@ extension CUDAAttention {
             lastSelectionSizes = try counts.download(Int32.self, count: H).map { Int($0) }
             let s = min(config.sinks, N), middle = max(s, N - config.window) - s
             read = H * (N - middle + min(k, middle)) + lastSelectionSizes.reduce(0, +)
-        case .dense, .kascade:
+        case .dense, .kascade, .streaming:
             return false
         }
         stats.record(keys: Double(read), dense: Double(H * N))

@@ -1,15 +1,18 @@
-// Kascade decode on the GPU (Deshmukh, Goyal, Kwatra, Ramjee, arXiv 2512.16391; SPEC 2.2), and
+// Kascade on the GPU (Deshmukh, Goyal, Kwatra, Ramjee, arXiv 2512.16391; SPEC 2.2), its peers and
 // dense attention, behind the core's AttentionPolicy.
 import KascadeCore
 
-/// Dense or Kascade attention on the GPU as an ``AttentionPolicy``: float32 host tensors in and
-/// out, converted to `dtype` on the way (so results match the CPU within that rounding).
+/// Every attention method of the core on the GPU as an ``AttentionPolicy``: float32 host tensors in
+/// and out, converted to `dtype` on the way (so results match the CPU within that rounding).
 ///
 /// - `dense`: any `T` (each query row runs as a decode over its causal prefix).
-/// - `kascade`: decode steps (`T == 1`), head-aware or no-remap schedules: anchor layers select on
-///   the GPU (layer 0 attends densely), reuse layers attend over the anchor's indices through the
-///   head map. Tile-level prefill (`T > 1`) and the `pooled` variant are not built on the GPU and
-///   throw `CUDAError.unsupported`.
+/// - `kascade`: decode steps (`T == 1`) in all three variants: anchor layers select on the GPU
+///   (layer 0 attends densely), reuse layers attend over the anchor's indices through the head map
+///   (`pooled`: one index set shared by every head). Prefill chunks (`T > 1`) run the tile-level
+///   anchor and reuse kernels (tile 32), head-aware or no-remap; `pooled` prefill is not built on
+///   the GPU and throws `CUDAError.unsupported`.
+/// - `quest`, `twilight`, `vattention`: their decode kernels; prefill and the dense layers densely.
+/// - `streaming`: sinks plus recent window through the gather kernel, each query row its own window.
 ///
 /// Every call uploads the layer's keys and values (the model's cache lives on the host), so this is
 /// for correctness and integration; the kernels' speed is measured by ``DecodeBench``.
@@ -28,6 +31,8 @@ public final class CUDAAttention: AttentionPolicy {
         /// vAttention (SPEC 2.5) with the exact top-k predictor at `budget`; prefill dense. The config's
         /// layer is replaced by the layer attended.
         case vattention(Budget, VAttentionGPUConfig)
+        /// StreamingLLM (SPEC 2.6): `sinks` first keys plus the most recent ones, `budget` keys per query.
+        case streaming(Budget, sinks: Int)
     }
 
     public let name: String
@@ -41,18 +46,19 @@ public final class CUDAAttention: AttentionPolicy {
     let compiler: KernelCompiler
     let stream: CUDAStream
     private var kernels: [String: DecodeKernels] = [:]
+    var prefillKernels: [String: KascadePrefillKernels] = [:]
     var peerKernels: [String: PeerDecodeKernels] = [:]
     /// Per query head: Twilight's kept keys or vAttention's sample size `b` in the last sparse step.
     public internal(set) var lastSelectionSizes: [Int] = []
     private var buffers: [String: DeviceBuffer] = [:]
-    /// `(N, anchor layer, k)` of the indices kept on the device.
-    private var selectionKey: (length: Int, layer: Int, k: Int)?
+    /// `(N, anchor layer, k, index heads)` of the decode indices kept on the device (`idx`, `[heads, k]`:
+    /// `G` rows, or one when pooled).
+    var selectionKey: (length: Int, layer: Int, k: Int, heads: Int)?
+    /// The prefill selection kept on the device (`pidx`, `pcounts`) for the reuse layers of this chunk.
+    var prefillSelection: KascadePrefillSelection?
 
     /// Opens the GPU (throws a one-line `CUDAError` without one) and prepares `method`.
     public init(method: Method, dtype: KVDType = .fp16, device: CUDADevice? = nil) throws(CUDAError) {
-        if case .kascade(_, let variant) = method, variant == .pooled {
-            throw .unsupported("Kascade's pooled variant (one index set per layer) is not built on the GPU")
-        }
         self.method = method
         self.dtype = dtype
         if let device { self.device = device } else { self.device = try CUDADevice() }
@@ -64,12 +70,14 @@ public final class CUDAAttention: AttentionPolicy {
         case .quest: name = "quest"
         case .twilight: name = "twilight"
         case .vattention: name = "vattention"
+        case .streaming: name = "streaming"
         }
     }
 
     public func reset() {
         stats = AttentionStats()
         selectionKey = nil
+        prefillSelection = nil
     }
 
     func buffer(_ key: String, bytes: Int) throws(CUDAError) -> DeviceBuffer {
@@ -79,7 +87,7 @@ public final class CUDAAttention: AttentionPolicy {
         return b
     }
 
-    private func kernelsFor(_ geo: AttentionGeometry) throws(CUDAError) -> DecodeKernels {
+    func kernelsFor(_ geo: AttentionGeometry) throws(CUDAError) -> DecodeKernels {
         let key = "\(geo.queryHeads)/\(geo.kvHeads)/\(geo.headDim)"
         if let k = kernels[key] { return k }
         let k = try DecodeKernels(device: device, compiler: compiler, dtype: dtype, headDim: geo.headDim,
@@ -113,63 +121,45 @@ public final class CUDAAttention: AttentionPolicy {
         case .quest, .twilight, .vattention:
             let p = DecodeInputs(q: qb.address, k: kb.address, v: vb.address, batch: 1, length: N)
             if try !attendPeer(layer: layer, queryCount: T, inputs: p, geometry: geo, out: ob.address) {
-                for t in 0..<T {
-                    let pt = DecodeInputs(q: qb.address(offset: t * H * d * 2), k: kb.address, v: vb.address,
-                                          batch: 1, length: N - T + t + 1, capacity: N)
-                    try kern.dense(pt, out: ob.address(offset: t * H * d * 4), stream: stream)
-                }
+                try denseRows(kern, T: T, N: N, geometry: geo, q: qb, k: kb, v: vb, out: ob)
                 stats.record(keys: dense, dense: dense)
             }
         case .dense:
-            for t in 0..<T {
-                let p = DecodeInputs(q: qb.address(offset: t * H * d * 2), k: kb.address, v: vb.address,
-                                     batch: 1, length: N - T + t + 1, capacity: N)
-                try kern.dense(p, out: ob.address(offset: t * H * d * 4), stream: stream)
-            }
+            try denseRows(kern, T: T, N: N, geometry: geo, q: qb, k: kb, v: vb, out: ob)
             stats.record(keys: dense, dense: dense)
+        case .streaming(let budget, let sinks):
+            try attendStreaming(kern, budget: budget, sinks: sinks, T: T, N: N, geometry: geo, dense: dense, q: qb, k: kb, v: vb, out: ob)
         case .kascade(let schedule, let variant):
-            guard T == 1 else { throw CUDAError.unsupported("Kascade prefill (T = \(T) queries) on the GPU; decode steps only") }
             guard layer >= 0, layer < schedule.layers, G == schedule.kvHeads else {
                 throw AttentionError.badArgument("layer \(layer) / \(G) KV heads do not fit the schedule (\(schedule.layers) layers, \(schedule.kvHeads) KV heads)")
             }
-            let p = DecodeInputs(q: qb.address, k: kb.address, v: vb.address, batch: 1, length: N)
-            let k = schedule.budget.keys(outOf: N)
-            let idx = try buffer("idx", bytes: G * k * 4)
-            if schedule.isAnchor(layer) {
-                let stride = (N + 3) / 4 * 4
-                let logits = try buffer("logits", bytes: H * stride * 4), pooled = try buffer("pooled", bytes: G * stride * 4)
-                let lse = try buffer("lse", bytes: H * 4)
-                if layer == 0 {
-                    try kern.dense(p, out: ob.address, lse: lse.address, logits: logits.address, logitStride: stride, stream: stream)
-                    try kern.select(batch: 1, length: N, logits: logits.address, logitStride: stride, lse: lse.address,
-                                    pooled: pooled.address, pooledStride: stride, idx: idx.address, idxStride: k, k: k, stream: stream)
-                } else {
-                    try kern.scores(p, logits: logits.address, logitStride: stride, lse: lse.address, stream: stream)
-                    try kern.select(batch: 1, length: N, logits: logits.address, logitStride: stride, lse: lse.address,
-                                    pooled: pooled.address, pooledStride: stride, idx: idx.address, idxStride: k, k: k, stream: stream)
-                    try kern.sparse(p, idx: idx.address, idxStride: k, idxHeads: G, count: k, headMap: nil, out: ob.address, stream: stream)
-                }
-                selectionKey = (N, layer, k)
-                stats.record(keys: dense, dense: dense)
-            } else {
-                guard let key = selectionKey, key.length == N, key.layer == schedule.anchor(of: layer), key.k == k else {
-                    throw AttentionError.badArgument("reuse layer \(layer) called before its anchor layer \(schedule.anchor(of: layer)) in this step")
-                }
-                let map = variant == .headAware ? schedule.headMaps[layer].map { Int32($0) } : (0..<G).map { Int32($0) }
-                let mb = try buffer("map", bytes: G * 4)
-                try mb.upload(map)
-                try kern.sparse(p, idx: idx.address, idxStride: k, idxHeads: G, count: k, headMap: mb.address, out: ob.address, stream: stream)
-                stats.record(keys: Double(k * H), dense: dense)
+            if T > 1 {
+                try attendKascadePrefill(schedule, variant, layer: layer, queries: queries, T: T, kv: kv, k: kb, v: vb, output: output)
+                return
             }
+            try attendKascadeDecode(kern, schedule, variant, layer: layer, N: N, geometry: geo, q: qb, k: kb, v: vb, out: ob)
         }
         try stream.synchronize()
         let out = try ob.download(Float.self, count: T * H * d)
         for h in 0..<H { for t in 0..<T { for i in 0..<d { output[(h * T + t) * d + i] = out[(t * H + h) * d + i] } } }
     }
 
-    /// The anchor's indices kept on the device, `[G, k]` ascending (nil before the first anchor).
-    public func anchorIndices(kvHeads: Int) throws(CUDAError) -> [Int32]? {
+    /// Dense decode of each query row `t` over its causal prefix of `N - T + t + 1` keys: `q [T, H, d]`,
+    /// `out [T, H, d]` fp32.
+    func denseRows(_ kern: DecodeKernels, T: Int, N: Int, geometry geo: AttentionGeometry, q: DeviceBuffer, k: DeviceBuffer,
+                   v: DeviceBuffer, out: DeviceBuffer) throws(CUDAError) {
+        let H = geo.queryHeads, d = geo.headDim
+        for t in 0..<T {
+            let p = DecodeInputs(q: q.address(offset: t * H * d * 2), k: k.address, v: v.address,
+                                 batch: 1, length: N - T + t + 1, capacity: N)
+            try kern.dense(p, out: out.address(offset: t * H * d * 4), stream: stream)
+        }
+    }
+
+    /// The decode anchor's indices kept on the device, `[heads, k]` ascending (one row per KV head,
+    /// or one row when pooled; nil before the first anchor).
+    public func anchorIndices() throws(CUDAError) -> (heads: Int, k: Int, indices: [Int32])? {
         guard let key = selectionKey, let b = buffers["idx"] else { return nil }
-        return try b.download(Int32.self, count: kvHeads * key.k)
+        return (key.heads, key.k, try b.download(Int32.self, count: key.heads * key.k))
     }
 }

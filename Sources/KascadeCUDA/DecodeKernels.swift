@@ -103,14 +103,14 @@ public final class DecodeKernels {
         try main.plan(main.denseSplit, values: true, rows: batch * kvHeads, count: length).splits
     }
 
-    private func workspace(batch: Int, splits: Int) throws(CUDAError) -> (o: UInt64, ml: UInt64) {
+    func workspace(batch: Int, splits: Int) throws(CUDAError) -> (o: UInt64, ml: UInt64) {
         let rows = batch * queryHeads * splits
         if (partO?.byteCount ?? 0) < rows * headDim * 4 { partO = try device.allocate(rows * headDim * 4) }
         if (partML?.byteCount ?? 0) < rows * 8 { partML = try device.allocate(rows * 8) }
         return (partO!.address, partML!.address)
     }
 
-    private func validate(_ p: DecodeInputs) throws(CUDAError) {
+    func validate(_ p: DecodeInputs) throws(CUDAError) {
         guard p.batch > 0, p.length > 0, p.capacity >= p.length else {
             throw .badArgument("decode needs batch > 0 and 0 < N <= capacity (B=\(p.batch), N=\(p.length), cap=\(p.capacity))")
         }
@@ -118,7 +118,7 @@ public final class DecodeKernels {
         guard p.capacity < Int(Int32.max) else { throw .unsupported("context \(p.capacity)") }
     }
 
-    private func strides(_ p: DecodeInputs) -> (batch: KernelArg, head: KernelArg) {
+    func strides(_ p: DecodeInputs) -> (batch: KernelArg, head: KernelArg) {
         (.int64(Int64(kvHeads * p.capacity * headDim)), .int64(Int64(p.capacity * headDim)))
     }
 

@@ -26,7 +26,7 @@ struct Reference {
     /// `budget` must be `Budget().keys(outOf: N)` (the default budget, which the core selection uses).
     init(q: [Float], k: [Float], v: [Float], geo: AttentionGeometry, batch B: Int, length N: Int, budget: Int) {
         self.q = q; self.k = k; self.v = v; self.geo = geo; batch = B; length = N; self.budget = budget
-        let H = geo.queryHeads, G = geo.kvHeads, d = geo.headDim, gs = geo.groupSize
+        let H = geo.queryHeads, G = geo.kvHeads, d = geo.headDim
         var dense = [Float](repeating: 0, count: B * H * d)
         k.withUnsafeBufferPointer { kp in
             v.withUnsafeBufferPointer { vp in

@@ -1,9 +1,10 @@
 import KascadeCore
 
-/// Checks ``CUDAAttention`` against the CPU policies layer by layer: dense (with several query
-/// rows) against `DenseAttention`, and Kascade decode over a 4-layer schedule (anchors 0 and 2,
-/// many-to-one head maps) against the core's `KascadeAttention`, on inputs already rounded to the
-/// GPU's element type so that both sides see the same numbers.
+/// Checks ``CUDAAttention`` against the CPU policies layer by layer, on inputs already rounded to the
+/// GPU's element type so that both sides see the same numbers: dense (with several query rows)
+/// against `DenseAttention`; Kascade over a 4-layer schedule (anchors 0 and 2, many-to-one head
+/// maps) against the core's `KascadeAttention` in decode (head-aware, pooled, no-remap) and in
+/// prefill chunks (selections, outputs and keys read); StreamingLLM against `StreamingLLMAttention`.
 public enum PolicyCheck {
     /// One row per (policy, shape, layer).
     public static func run(device: CUDADevice, seed: UInt64, small: Bool) throws -> [DecodeCheckRow] {
@@ -30,35 +31,64 @@ public enum PolicyCheck {
                 let e = DecodeCheck.relError(gpuOut.out, cpuOut.out)
                 rows.append(DecodeCheckRow(kernel: "policy dense T=5", shape: shape, relError: e, agreement: nil, hardMismatches: nil,
                                            k: nil, passed: gpuOut.error == nil && e <= tol, note: gpuOut.error ?? ""))
-                // Kascade decode over 4 layers.
+                // Kascade over 4 layers: decode in every variant, prefill chunks head-aware and no-remap.
                 let maps = (0..<layers).map { l in l == 0 || l == 2 ? Array(0..<s.g) : (0..<s.g).map { ($0 * 2 + l) % s.g } }
                 let schedule = try KascadeSchedule(layers: layers, kvHeads: s.g, anchors: [0, 2], headMaps: maps,
                                                    modelID: "check", devSetID: "random")
-                let cpu = KascadeAttention(schedule: schedule)
-                let gpu = try CUDAAttention(method: .kascade(schedule, .headAware), dtype: dtype, device: device)
-                for l in 0..<layers {
-                    let q = rounded(s.h * s.d, 2.5)
-                    let c = run(cpu, layer: l, q: q, T: 1, k: ks[l], v: vs[l], geo: geo, n: s.n)
-                    let g = run(gpu, layer: l, q: q, T: 1, k: ks[l], v: vs[l], geo: geo, n: s.n)
-                    var agreement: Double? = nil
-                    if (l == 0 || l == 2), let sel = cpu.anchorSelection, let gi = try gpu.anchorIndices(kvHeads: s.g) {
-                        let kk = gi.count / s.g
-                        var same = 0
-                        for gg in 0..<s.g {
-                            let ref = Set(sel.positions(head: gg, row: 0))
-                            same += gi[(gg * kk)..<((gg + 1) * kk)].filter { ref.contains($0) }.count
+                let runs: [(KascadeVariant, Int)] = small ? [(.headAware, 1), (.pooled, 1), (.headAware, 70)]
+                    : [(.headAware, 1), (.pooled, 1), (.noRemap, 1), (.headAware, 70), (.noRemap, 45)]
+                for (variant, queries) in runs {
+                    let cpu = KascadeAttention(schedule: schedule, variant: variant)
+                    let gpu = try CUDAAttention(method: .kascade(schedule, variant), dtype: dtype, device: device)
+                    for l in 0..<layers {
+                        let q = rounded(s.h * queries * s.d, 2.5)
+                        let c = run(cpu, layer: l, q: q, T: queries, k: ks[l], v: vs[l], geo: geo, n: s.n)
+                        let g = run(gpu, layer: l, q: q, T: queries, k: ks[l], v: vs[l], geo: geo, n: s.n)
+                        var agreement: Double? = nil
+                        if l == 0 || l == 2, let sel = cpu.anchorSelection, let gs = try gpu.anchorSelection() {
+                            agreement = Self.agreement(gs, sel)
                         }
-                        agreement = Double(same) / Double(gi.count)
+                        let err = DecodeCheck.relError(g.out, c.out)
+                        let role = l == 0 ? "layer 0" : l == 2 ? "anchor" : "reuse"
+                        let readOK = abs(gpu.stats.keysRead - cpu.stats.keysRead) <= 1e-9 * max(1, cpu.stats.keysRead)
+                        var note = g.error ?? ((agreement ?? 1) < 0.99 ? "agreement below 0.99" : "")
+                        if note.isEmpty && !readOK { note = "keys read \(gpu.stats.keysRead), CPU \(cpu.stats.keysRead)" }
+                        rows.append(DecodeCheckRow(kernel: "policy kascade \(variant) T=\(queries) \(role) L\(l)", shape: shape,
+                                                   relError: err, agreement: agreement, hardMismatches: nil, k: nil,
+                                                   passed: note.isEmpty && err <= tol, note: note))
                     }
+                }
+                // StreamingLLM: a decode step and a causal block of 5 rows.
+                for queries in [1, 5] {
+                    let budget = try Budget(fraction: 0.1, kMin: 64)
+                    let cpu = StreamingLLMAttention(budget: budget)
+                    let gpu = try CUDAAttention(method: .streaming(budget, sinks: cpu.sinks), dtype: dtype, device: device)
+                    let q = rounded(s.h * queries * s.d, 2.5)
+                    let c = run(cpu, layer: 2, q: q, T: queries, k: ks[1], v: vs[1], geo: geo, n: s.n)
+                    let g = run(gpu, layer: 2, q: q, T: queries, k: ks[1], v: vs[1], geo: geo, n: s.n)
                     let err = DecodeCheck.relError(g.out, c.out)
-                    let role = l == 0 ? "layer 0" : l == 2 ? "anchor" : "reuse"
-                    rows.append(DecodeCheckRow(kernel: "policy kascade \(role) L\(l)", shape: shape, relError: err, agreement: agreement,
-                                               hardMismatches: nil, k: nil, passed: g.error == nil && err <= tol && (agreement ?? 1) >= 0.99,
-                                               note: g.error ?? ((agreement ?? 1) < 0.99 ? "agreement below 0.99" : "")))
+                    let readOK = gpu.stats.keysRead == cpu.stats.keysRead
+                    let note = g.error ?? (readOK ? "" : "keys read \(gpu.stats.keysRead), CPU \(cpu.stats.keysRead)")
+                    rows.append(DecodeCheckRow(kernel: "policy streaming T=\(queries)", shape: shape, relError: err, agreement: nil,
+                                               hardMismatches: nil, k: budget.keys(outOf: s.n), passed: note.isEmpty && err <= tol, note: note))
                 }
             }
         }
         return rows
+    }
+
+    /// Mean fraction of each (head, row) of the CPU's selection that the GPU's also holds.
+    static func agreement(_ gpu: KeySelection, _ cpu: KeySelection) -> Double {
+        guard gpu.heads == cpu.heads, gpu.rows == cpu.rows else { return 0 }
+        var same = 0, total = 0
+        for h in 0..<cpu.heads {
+            for r in 0..<cpu.rows {
+                let ref = Set(cpu.positions(head: h, row: r))
+                total += ref.count
+                same += gpu.positions(head: h, row: r).filter { ref.contains($0) }.count
+            }
+        }
+        return total == 0 ? 1 : Double(same) / Double(total)
     }
 
     /// Runs one layer of `policy` on host tensors `q [H, T, d]`, `k, v [G, n, d]`.

@@ -113,9 +113,10 @@ public enum SingleLayerAttention {
 
     /// Runs any ``AttentionPolicy`` as layer `layer` of a model: causal as one call of `T` queries,
     /// otherwise each query as its own decode step over all `N` keys (the policy is reset before each
-    /// batch entry and each decode-style query).
+    /// batch entry and each decode-style query). `afterEach` runs after every call of the policy (to
+    /// read back what it kept, such as an anchor's selection).
     public static func run(policy: AttentionPolicy, layer: Int, q: HostTensor<Float>, k: HostTensor<Float>,
-                           v: HostTensor<Float>, causal: Bool) throws -> HostTensor<Float> {
+                           v: HostTensor<Float>, causal: Bool, afterEach: () throws -> Void = {}) throws -> HostTensor<Float> {
         let (geo, B, T, N) = try validate(q: q, k: k, v: v, causal: causal)
         let H = geo.queryHeads, G = geo.kvHeads, d = geo.headDim
         var out = HostTensor<Float>(shape: [B, H, T, d], repeating: 0)
@@ -134,12 +135,14 @@ public enum SingleLayerAttention {
                                                   output: op.baseAddress! + qOff)
                             }
                         }
+                        try afterEach()
                         return
                     }
                     for t in 0..<T {
                         for h in 0..<H { for x in 0..<d { row[h * d + x] = q.scalars[qOff + (h * T + t) * d + x] } }
                         policy.reset()
                         try policy.attend(layer: layer, queries: row, queryCount: 1, kv: kv, output: &rowOut)
+                        try afterEach()
                         for h in 0..<H { for x in 0..<d { out.scalars[qOff + (h * T + t) * d + x] = rowOut[h * d + x] } }
                     }
                 }

@@ -18,7 +18,8 @@ struct AttendCommand: ParsableCommand {
         Example:
           kascade attend --method anchor --q q.npy --k k.npy --v v.npy --out o.npy --indices-out i.npy --budget 0.1
           kascade attend --method reuse  --q q2.npy --k k2.npy --v v2.npy --out o2.npy --indices i.npy
-          kascade attend --method dense --device cuda --dtype bf16 --q q.npy --k k.npy --v v.npy --out o.npy
+          kascade attend --method anchor --device cuda --dtype bf16 --q q.npy --k k.npy --v v.npy --out o.npy --indices-out i.npy
+        Every method runs on --device cuda too (Kascade's pooled variant in decode only).
         """
     )
 
@@ -38,9 +39,6 @@ struct AttendCommand: ParsableCommand {
     @OptionGroup var methodOptions: MethodOptions
 
     func run() throws {
-        if device == .cuda, !["dense", "quest", "twilight", "vattention"].contains(methodOptions.method) {
-            throw MethodOptions.Failure("--device cuda runs --method dense, quest, twilight or vattention in `kascade attend`; the GPU's Kascade kernels are checked by `kascade check --device cuda`")
-        }
         let budget = try methodOptions.resolvedBudget()
         guard tile > 0 else { throw MethodOptions.Failure("--tile must be positive, got \(tile)") }
         let method = methodOptions.method
@@ -49,15 +47,21 @@ struct AttendCommand: ParsableCommand {
         let qt = try Self.readFloat(q), kt = try Self.readFloat(k), vt = try Self.readFloat(v)
         let output: HostTensor<Float>
         var selected: HostTensor<Int32>? = nil
+        let idx = try indices.map { path -> HostTensor<Int32> in
+            do { return try NPY.readInt32(path: path) } catch { throw MethodOptions.Failure("\(path): \(error)") }
+        }
         if device == .cuda {
-            let policy: CUDAAttention
-            do { policy = try CUDAAttention(method: try cudaMethod(budget), dtype: dtype) } catch let e as CUDAError { throw MethodOptions.Failure("\(e)") }
-            output = try SingleLayerAttention.run(policy: policy, layer: method == "dense" ? 0 : MethodOptions.attendLayer,
-                                                  q: qt, k: kt, v: vt, causal: causal)
+            do {
+                if let m = SingleLayerAttention.Method(rawValue: method) {
+                    (output, selected) = try CUDASingleLayer.run(method: m, q: qt, k: kt, v: vt, causal: causal, budget: budget,
+                                                                  tile: tile, indices: idx, dtype: dtype)
+                } else {
+                    let (geo, _, _, _) = try SingleLayerAttention.validate(q: qt, k: kt, v: vt, causal: causal)
+                    let policy = try CUDAAttention(method: try cudaMethod(budget, geometry: geo), dtype: dtype)
+                    output = try SingleLayerAttention.run(policy: policy, layer: MethodOptions.attendLayer, q: qt, k: kt, v: vt, causal: causal)
+                }
+            } catch let e as CUDAError { throw MethodOptions.Failure("\(e)") }
         } else if let m = SingleLayerAttention.Method(rawValue: method) {
-            let idx = try indices.map { path -> HostTensor<Int32> in
-                do { return try NPY.readInt32(path: path) } catch { throw MethodOptions.Failure("\(path): \(error)") }
-            }
             (output, selected) = try SingleLayerAttention.run(method: m, q: qt, k: kt, v: vt, causal: causal,
                                                                budget: budget, tile: tile, indices: idx)
         } else {
@@ -73,10 +77,14 @@ struct AttendCommand: ParsableCommand {
         }
     }
 
-    /// The GPU policy's method for `--method` (dense, quest, twilight, vattention) and its options.
-    func cudaMethod(_ budget: Budget) throws -> CUDAAttention.Method {
+    /// The GPU policy's method for `--method` (kascade, quest, twilight, vattention, streaming) and its
+    /// options, as layer ``MethodOptions/attendLayer`` of a model.
+    func cudaMethod(_ budget: Budget, geometry: AttentionGeometry) throws -> CUDAAttention.Method {
         let o = methodOptions
         switch o.method {
+        case "kascade":
+            return .kascade(try o.resolvedSchedule(layers: MethodOptions.attendLayer + 1, geometry: geometry), o.variant)
+        case "streaming": return .streaming(budget, sinks: StreamingLLMAttention(budget: budget).sinks)
         case "quest": return .quest(budget)
         case "twilight":
             guard o.baseFraction > 0, o.baseFraction <= 1, o.topP > 0, o.topP <= 1 else {
@@ -87,7 +95,7 @@ struct AttendCommand: ParsableCommand {
             guard o.epsilon > 0, o.epsilon < 1, o.delta > 0, o.delta < 1 else { throw MethodOptions.Failure("--epsilon and --delta must be in (0, 1)") }
             guard o.predictor == "topK" else { throw MethodOptions.Failure("--device cuda builds vAttention's topK predictor, not \(o.predictor)") }
             return .vattention(budget, VAttentionGPUConfig(epsilon: o.epsilon, delta: o.delta, seed: o.seed))
-        default: return .dense
+        default: throw MethodOptions.Failure("unknown method '\(o.method)' (dense, kascade, anchor, reuse, quest, twilight, vattention, streaming)")
         }
     }
 

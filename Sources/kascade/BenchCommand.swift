@@ -61,7 +61,7 @@ struct BenchCommand: ParsableCommand {
             // The paper's shapes (32 query / 8 KV heads, d = 128, bf16) on generated inputs.
             var args = ["--batches", batches, "--lengths", lengths, "--fraction", "\(fraction)"]
             if let jsonOut { args += ["--json", jsonOut] }
-            var gpu = try CUDABenchCommand.parse(args)
+            let gpu = try CUDABenchCommand.parse(args)
             try gpu.run()
             return
         }

@@ -70,6 +70,9 @@ struct AttendCommandTests {
         ("indices of the wrong shape", ["--method", "reuse", "--indices", "idx_shape.npy"], "must be"),
         ("reuse without indices", ["--method", "reuse"], "needs indices"),
         ("cuda device", ["--method", "dense", "--device", "cuda"], "cuda"),
+        ("cuda anchor", ["--method", "anchor", "--device", "cuda"], "cuda"),
+        ("cuda streaming", ["--method", "streaming", "--device", "cuda"], "cuda"),
+        ("cuda tile other than 32", ["--method", "anchor", "--device", "cuda", "--causal", "--tile", "16"], "tiles of 32"),
         ("unknown method", ["--method", "magic"], "unknown method"),
     ]
 

@@ -31,7 +31,10 @@ constexpr int HEADS_PER_WARP = (GROUP + WARPS - 1) / WARPS;
 constexpr int QUADS = GROUP * D / 4;          // 4-wide output pieces of the group
 constexpr int QUADS_PER_THREAD = (QUADS + THREADS - 1) / THREADS;
 
-template <bool INDEXED, bool DO_PV, bool WRITE_LOGITS>
+// LOGITS_IN (gathers only, GROUP a multiple of 4): the scores of the listed keys are read from
+// `logits` (the anchor's own scaled scores, row g) instead of recomputed from the keys, so only the
+// value rows are gathered.
+template <bool INDEXED, bool DO_PV, bool WRITE_LOGITS, bool LOGITS_IN = false>
 __device__ __forceinline__ void decode_split(
     const kv_t* __restrict__ q, const kv_t* __restrict__ k, const kv_t* __restrict__ v,
     long long kvBatchStride, long long kvHeadStride,
@@ -54,10 +57,12 @@ __device__ __forceinline__ void decode_split(
     const int begin = split * chunk;
     const int end = min(n, begin + chunk);
 
-    for (int i = tid; i < GROUP * D; i += THREADS) {
+    for (int i = tid; i < GROUP * D && !LOGITS_IN; i += THREADS) {
         int h = i / D;
         qs[i] = to_float(q[((long long)b * H + g * GROUP + h) * D + (i % D)]) * scale;
     }
+    float* ls = reinterpret_cast<float*>(ks);                           // LOGITS_IN: [STAGES][TILE][GROUP]
+    const float* lrow = LOGITS_IN ? logits + ((long long)b * gridDim.y + g) * logitRowStride * GROUP : nullptr;
     const kv_t* kb = k + b * kvBatchStride + g * kvHeadStride;
     const kv_t* vb = v + b * kvBatchStride + g * kvHeadStride;
     const int* irow = nullptr;
@@ -87,7 +92,11 @@ __device__ __forceinline__ void decode_split(
             bool valid = j < end;
             long long pos = valid ? (INDEXED ? (long long)pidx[i] : (long long)j) : 0;
             size_t off = (size_t)(stage * TILE + r) * ROW_STRIDE + col * 16;
-            cp_async16(ks + off, kb + pos * D + col * 8, valid);
+            if (LOGITS_IN) {
+                if (col < GROUP / 4) cp_async16(ls + (stage * TILE + r) * GROUP + col * 4, lrow + pos * GROUP + col * 4, valid);
+            } else {
+                cp_async16(ks + off, kb + pos * D + col * 8, valid);
+            }
             if (DO_PV) cp_async16(vs + off, vb + pos * D + col * 8, valid);
         }
     };
@@ -121,7 +130,14 @@ __device__ __forceinline__ void decode_split(
         }
 
         // Scores: thread -> key r, heads hs, hs + HEAD_SETS, ...
-        {
+        if (LOGITS_IN) {
+            const int r = tid % TILE, hs = tid / TILE, j = t0 + r;
+            #pragma unroll
+            for (int i = 0; i < HEADS_PER_THREAD; ++i) {
+                int h = hs + i * HEAD_SETS;
+                if (h < GROUP) ps[h * TILE + r] = j < end ? ls[(stage * TILE + r) * GROUP + h] : NEG_INF;
+            }
+        } else {
             const int r = tid % TILE, hs = tid / TILE;
             const unsigned char* krow = ks + (size_t)(stage * TILE + r) * ROW_STRIDE;
             float s[HEADS_PER_THREAD][2];
@@ -273,3 +289,17 @@ extern "C" __global__ void __launch_bounds__(THREADS) decode_sparse_split(
                                     idxRowStride, headMap, count, chunk, scale, partO, partML,
                                     splits, nullptr, 0);
 }
+
+#if GROUP % 4 == 0
+/// Attention over listed positions whose scaled scores are already in `logits` [B, G, logitRowStride,
+/// GROUP] (Kascade's anchor over its own selection, identity head map): only values are gathered.
+extern "C" __global__ void __launch_bounds__(THREADS) decode_sparse_logits_split(
+    const kv_t* v, long long kvBatchStride, long long kvHeadStride,
+    const int* idx, long long idxBatchStride, long long idxRowStride,
+    int count, int chunk, float* partO, float2* partML, int splits, float* logits, long long logitRowStride)
+{
+    decode_split<true, true, false, true>(nullptr, v, v, kvBatchStride, kvHeadStride, idx, idxBatchStride,
+                                          idxRowStride, nullptr, count, chunk, 1.f, partO, partML,
+                                          splits, logits, logitRowStride);
+}
+#endif

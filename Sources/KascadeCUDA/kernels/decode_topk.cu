@@ -552,3 +552,46 @@ extern "C" __global__ void fill_random16(unsigned short* dst, long long count, u
         dst[i] = bits;
     }
 }
+
+/// Kascade's pooled variant: probabilities pooled over all `G * GROUP` query heads of the layer, one
+/// row per sequence, and the histogram of their top 11 bits, for decode_select launched on grid
+/// (1, B): grid (ceil(n / span), 1, B), 256 threads. logits [B, G, logitRowStride, GROUP]; lse [B, H];
+/// pooled [B, pooledRowStride]; hist [B, 2048] must start zeroed. Row strides are multiples of 4.
+extern "C" __global__ void __launch_bounds__(POOL_THREADS) decode_pool_all(
+    const float* __restrict__ logits, long long logitRowStride, const float* __restrict__ lse, int G,
+    float* __restrict__ pooled, long long pooledRowStride, int* __restrict__ hist, int n, int iters)
+{
+    __shared__ int h[BINS];
+    const int b = blockIdx.z, H = G * GROUP, tid = threadIdx.x;
+    for (int i = tid; i < BINS; i += POOL_THREADS) h[i] = 0;
+    float* prow = pooled + (long long)b * pooledRowStride;
+    __syncthreads();
+    const int base = blockIdx.x * POOL_THREADS * 4 * iters;
+    for (int it = 0; it < iters; ++it) {
+        const int i = base + (it * POOL_THREADS + tid) * 4;
+        float pv[4] = {0.f, 0.f, 0.f, 0.f};
+        if (i < n) {
+            for (int g = 0; g < G; ++g) {
+                const float4* src = reinterpret_cast<const float4*>(logits + (((long long)b * G + g) * logitRowStride + i) * GROUP);
+                float x[4 * GROUP];
+                #pragma unroll
+                for (int c = 0; c < GROUP; ++c) {
+                    float4 f = src[c];
+                    x[4 * c] = f.x; x[4 * c + 1] = f.y; x[4 * c + 2] = f.z; x[4 * c + 3] = f.w;
+                }
+                #pragma unroll
+                for (int hh = 0; hh < GROUP; ++hh) {
+                    const float l = lse[(long long)b * H + g * GROUP + hh];
+                    #pragma unroll
+                    for (int e = 0; e < 4; ++e) pv[e] += __expf(x[e * GROUP + hh] - l);
+                }
+            }
+            *reinterpret_cast<float4*>(prow + i) = make_float4(pv[0], pv[1], pv[2], pv[3]);
+        }
+        #pragma unroll
+        for (int e = 0; e < 4; ++e) hist_add(h, __float_as_uint(pv[e]) >> 21, i + e < n);
+    }
+    __syncthreads();
+    int* grow = hist + (long long)b * BINS;
+    for (int i = tid; i < BINS; i += POOL_THREADS) if (h[i]) atomicAdd(&grow[i], h[i]);
+}
