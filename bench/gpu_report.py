@@ -124,6 +124,19 @@ def main():
     lines.append(f"Kernel variant: `{main_variant}` (dense and anchor scores on tensor cores, gathers on CUDA cores); "
                  f"variants timed in this run: {', '.join('`'+v+'`' for v in variants)}. Model-level = "
                  f"(T_layer0 + 4 T_anchor + 27 T_reuse) / 32; speed-up = best baseline dense time / model-level time.")
+    extra = [s for s in ours["shapes"] if s["variant"] == main_variant and "streaming" in s["kernels"]]
+    if extra:
+        lines.append("")
+        lines.append("| B | N | anchor us (values only over its scores) | anchor us (K and V gathered) | pooled: layer 0 / anchor / reuse us | pooled model-level us (speed-up vs best) | StreamingLLM us (x dense) |")
+        lines.append("| --- | --- | --- | --- | --- | --- | --- |")
+        for s in extra:
+            b, n, k = s["batch"], s["length"], s["kernels"]
+            name, best, times = best_baseline(base, b, n)
+            us = lambda x: k[x]["medianMs"] * 1e3 if x in k else float("nan")
+            pm = (s.get("pooledModelLevelMs") or float("nan")) * 1e3
+            lines.append(f"| {b} | {n//1024}k | {us('anchor'):.0f} | {us('anchor.gatherKV'):.0f} | {us('layer0.pooled'):.0f} / "
+                         f"{us('anchor.pooled'):.0f} / {us('reuse.pooled'):.0f} | {pm:.0f} ({best*1e3/pm:.2f}x) | "
+                         f"{us('streaming'):.0f} ({us('dense')/us('streaming'):.1f}x) |")
     lines += peers_table(a.results)
     md = "\n".join(lines) + "\n"
     if a.md:

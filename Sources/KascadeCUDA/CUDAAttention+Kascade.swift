@@ -64,7 +64,7 @@ extension CUDAAttention {
                                       idx: idx.address, idxStride: kk, k: kk, stream: stream)
             } else {
                 try kern.select(batch: 1, length: N, logits: logits.address, logitStride: stride, lse: lse.address,
-                                pooled: pooledRows.address, pooledStride: stride, idx: idx.address, idxStride: kk, k: kk, stream: stream)
+                                pooled: nil, pooledStride: 0, idx: idx.address, idxStride: kk, k: kk, stream: stream)
             }
             if layer != 0 && kern.gathersOverScores {
                 // The anchor scored every key: its own output gathers only the values.

@@ -28,8 +28,12 @@ public enum DecodeBench {
         let budget = try Budget(fraction: fraction)
         let maxK = budget.keys(outOf: maxN)
         let idx = try device.allocate(maxB * G * maxK * 4)
-        let map = try device.allocate(G * 4)
+        let map = try device.allocate(G * 4), zeros = try device.allocate(G * 4)
         try map.upload((0..<G).map { Int32(($0 * 3 + 1) % G) })
+        try zeros.upload([Int32](repeating: 0, count: G))
+        // Kascade pooled (one index row per sequence) and StreamingLLM (sinks and window, one row per sequence).
+        let pooledIdx = try device.allocate(maxB * maxK * 4), streamIdx = try device.allocate(maxB * maxK * 4)
+        let pooledRow = try device.allocate(maxB * stride * 4), pooledHist = try device.allocate(maxB * 2048 * 4)
         try stream.synchronize()
 
         // Copy bandwidth: 2 GiB (or half the buffer) from K's first half into V.
@@ -89,11 +93,27 @@ public enum DecodeBench {
                         try kern.dense(inputs(i), out: out.address, lse: lse.address, logits: logits.address, logitStride: st, stream: stream)
                         try select()
                     }
-                    try record("anchor" + suffix, bytes: kvRead / 2 + 2 * logitBytes + pooledTraffic + gathered) { i in
+                    // The anchor's own output gathers only values where its scores can be read back.
+                    let overScores = kern.gathersOverScores
+                    let anchorGather = overScores ? gathered / 2 + Double(B * H * k * 4) : gathered
+                    try record("anchor" + suffix, bytes: kvRead / 2 + 2 * logitBytes + pooledTraffic + anchorGather) { i in
                         let p = inputs(i)
                         try kern.scores(p, logits: logits.address, logitStride: st, lse: lse.address, stream: stream)
                         try select()
-                        try kern.sparse(p, idx: idx.address, idxStride: k, idxHeads: G, count: k, headMap: nil, out: out.address, stream: stream)
+                        if overScores {
+                            try kern.sparseOverScores(p, idx: idx.address, idxStride: k, idxHeads: G, count: k,
+                                                      logits: logits.address, logitStride: st, out: out.address, stream: stream)
+                        } else {
+                            try kern.sparse(p, idx: idx.address, idxStride: k, idxHeads: G, count: k, headMap: nil, out: out.address, stream: stream)
+                        }
+                    }
+                    if overScores && path == .automatic {
+                        try record("anchor.gatherKV", bytes: kvRead / 2 + 2 * logitBytes + pooledTraffic + gathered) { i in
+                            let p = inputs(i)
+                            try kern.scores(p, logits: logits.address, logitStride: st, lse: lse.address, stream: stream)
+                            try select()
+                            try kern.sparse(p, idx: idx.address, idxStride: k, idxHeads: G, count: k, headMap: nil, out: out.address, stream: stream)
+                        }
                     }
                 }
                 kern.selectPath = .automatic
@@ -104,10 +124,45 @@ public enum DecodeBench {
                     try kern.sparse(inputs(i), idx: idx.address, idxStride: k, idxHeads: G, count: k, headMap: map.address,
                                     out: out.address, stream: stream)
                 }
+                // Kascade pooled: one selection over all heads' probabilities, shared by every KV head.
+                func selectPooled() throws {
+                    try kern.selectPooled(batch: B, length: N, logits: logits.address, logitStride: st, lse: lse.address,
+                                          pooled: pooledRow.address, pooledStride: st, histogram: pooledHist.address,
+                                          idx: pooledIdx.address, idxStride: k, k: k, stream: stream)
+                }
+                try record("layer0.pooled", bytes: kvRead + 2 * logitBytes + Double(B * N * 8)) { i in
+                    try kern.dense(inputs(i), out: out.address, lse: lse.address, logits: logits.address, logitStride: st, stream: stream)
+                    try selectPooled()
+                }
+                try record("anchor.pooled", bytes: kvRead / 2 + 2 * logitBytes + Double(B * N * 8) + gathered) { i in
+                    let p = inputs(i)
+                    try kern.scores(p, logits: logits.address, logitStride: st, lse: lse.address, stream: stream)
+                    try selectPooled()
+                    if kern.gathersOverScores {
+                        try kern.sparseOverScores(p, idx: pooledIdx.address, idxStride: k, idxHeads: 1, count: k,
+                                                  logits: logits.address, logitStride: st, out: out.address, stream: stream)
+                    } else {
+                        try kern.sparse(p, idx: pooledIdx.address, idxStride: k, idxHeads: 1, count: k, headMap: zeros.address,
+                                        out: out.address, stream: stream)
+                    }
+                }
+                try record("reuse.pooled", bytes: gathered) { i in
+                    try kern.sparse(inputs(i), idx: pooledIdx.address, idxStride: k, idxHeads: 1, count: k, headMap: zeros.address,
+                                    out: out.address, stream: stream)
+                }
+                // StreamingLLM at the same budget: 4 sinks and the most recent keys.
+                let window = StreamingLLMAttention(budget: budget).readRanges(visible: N)
+                let rowList = (Array(window.sinks) + Array(window.window)).map { Int32($0) }
+                try streamIdx.upload(Array((0..<B).map { _ in rowList }.joined()))
+                try record("streaming", bytes: 2 * Double(B * G * rowList.count * d * 2)) { i in
+                    try kern.sparse(inputs(i), idx: streamIdx.address, idxStride: rowList.count, idxHeads: 1, count: rowList.count,
+                                    headMap: zeros.address, out: out.address, stream: stream)
+                }
                 let ms = { (n: String) in timings[n]!.medianMs }
                 let model = (ms("layer0") + 4 * ms("anchor") + 27 * ms("reuse")) / 32
+                let pooledModel = (ms("layer0.pooled") + 4 * ms("anchor.pooled") + 27 * ms("reuse.pooled")) / 32
                 let splits = try kern.denseSplits(batch: B, length: N)
-                shapes.append(DecodeBenchShape(batch: B, length: N, k: k, variant: "\(variant.main)+\(variant.gather)", splits: splits, kernels: timings, modelLevelMs: model))
+                shapes.append(DecodeBenchShape(batch: B, length: N, k: k, variant: "\(variant.main)+\(variant.gather)", splits: splits, kernels: timings, modelLevelMs: model, pooledModelLevelMs: pooledModel))
                 progress("\(variant.main)+\(variant.gather) B=\(B) N=\(N): dense \(format3(ms("dense"))) ms (\(format2(timings["dense"]!.tbPerSecond)) TB/s), " +
                          "layer0 \(format3(ms("layer0"))), anchor \(format3(ms("anchor"))), reuse \(format3(ms("reuse"))) " +
                          "(\(format2(timings["reuse"]!.tbPerSecond)) TB/s), model-level \(format3(model)) ms; select \(route): " +

@@ -10,8 +10,11 @@ public struct DecodeBenchShape: Codable, Sendable {
     public var variant: String
     /// Split-KV splits the dense kernel used.
     public var splits: Int
-    /// Kernel name -> timing (`dense`, `layer0`, `anchor`, `reuse`, `anchor.scores`, `anchor.select`).
+    /// Kernel name -> timing (`dense`, `layer0`, `anchor`, `reuse`, `anchor.scores`, `anchor.select`, the
+    /// selection paths, `anchor.gatherKV`, `layer0.pooled`, `anchor.pooled`, `reuse.pooled`, `streaming`).
     public var kernels: [String: KernelTiming]
     /// `(T_layer0 + 4 T_anchor + 27 T_reuse) / 32`, milliseconds.
     public var modelLevelMs: Double
+    /// The same average for Kascade's `pooled` variant (`layer0.pooled`, `anchor.pooled`, `reuse.pooled`).
+    public var pooledModelLevelMs: Double?
 }

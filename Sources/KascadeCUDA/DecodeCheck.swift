@@ -136,6 +136,14 @@ public enum DecodeCheck {
         let aIdx = try idx.download(Int32.self, count: B * G * k)
         let aRef = ref.sparse(indices: aIdx, idxHeads: G, count: k, headMap: Array(0..<G))
         rows.append(selectionRow("anchor", shape, relError(aOut, aRef), aIdx, ref: ref, k: k, tol: tol))
+        if kernels.gathersOverScores {
+            // The same output from the anchor's own scores, gathering values only.
+            try out.fill(byte: 0xff)
+            try kernels.sparseOverScores(inputs, idx: idx.address, idxStride: k, idxHeads: G, count: k,
+                                         logits: logits.address, logitStride: stride, out: out.address, stream: stream)
+            try stream.synchronize()
+            rows.append(row("anchor.overScores", shape, relError(try out.download(Float.self, count: B * H * d), aRef), extraError: nil, extraName: "", tol: tol))
+        }
 
         // Each selection path on the anchor's scores, pooled probabilities written: the same indices
         // as the automatic path above, and the pooled probabilities against the CPU's.
