@@ -126,6 +126,7 @@ extension CUDAAttention {
             }
             try kern.anchor.select(q: qb.address, k: k.address, lse: lse.address, plan: plan, scores: scores.address,
                                    idx: idx.address, counts: counts.address, stream: stream)
+            try stream.synchronize()           // the copy below runs outside the stream
             selection = KascadePrefillSelection(length: N, queryCount: T, layer: layer, plan: plan,
                                                 counts: try counts.download(Int32.self, count: G * plan.rows))
             prefillSelection = selection
@@ -167,8 +168,9 @@ extension CUDAAttention {
         var sel = KeySelection(heads: G, rows: rows, capacity: cap)
         for g in 0..<G {
             for r in 0..<rows {
-                let base = (g * rows + r) * cap
-                sel.set(head: g, row: r, Array(idx[base..<(base + Int(p.counts[g * rows + r]))]))
+                let base = (g * rows + r) * cap, n = Int(p.counts[g * rows + r])
+                guard n >= 0, n <= cap else { throw .badArgument("prefill selection row (\(g), \(r)) holds \(n) of \(cap) keys") }
+                sel.set(head: g, row: r, Array(idx[base..<(base + n)]))
             }
         }
         return sel
