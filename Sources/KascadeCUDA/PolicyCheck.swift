@@ -4,7 +4,9 @@ import KascadeCore
 /// GPU's element type so that both sides see the same numbers: dense (with several query rows)
 /// against `DenseAttention`; Kascade over a 4-layer schedule (anchors 0 and 2, many-to-one head
 /// maps) against the core's `KascadeAttention` in decode (head-aware, pooled, no-remap) and in
-/// prefill chunks (selections, outputs and keys read); StreamingLLM against `StreamingLLMAttention`.
+/// prefill chunks (selections and keys read against the CPU's; outputs against the CPU's sparse
+/// attention over the GPU's selection, as in ``PrefillAnchorCheck``); StreamingLLM against
+/// `StreamingLLMAttention`.
 public enum PolicyCheck {
     /// One row per (policy, shape, layer).
     public static func run(device: CUDADevice, seed: UInt64, small: Bool) throws -> [DecodeCheckRow] {
@@ -48,7 +50,15 @@ public enum PolicyCheck {
                         if l == 0 || l == 2, let sel = cpu.anchorSelection, let gs = try gpu.anchorSelection() {
                             agreement = Self.agreement(gs, sel)
                         }
-                        let err = DecodeCheck.relError(g.out, c.out)
+                        var err = DecodeCheck.relError(g.out, c.out)
+                        if queries > 1 && l != 0, let gs = try gpu.anchorSelection() {
+                            // Prefill: against the CPU's sparse attention over the GPU's own selection (which
+                            // must agree with the CPU's), so a near-tie swap of one key does not count as
+                            // an output error; the selections are compared above.
+                            let map = l == 2 || variant == .noRemap ? Array(0..<s.g) : schedule.headMaps[l]
+                            err = DecodeCheck.relError(g.out, sparse(q: q, T: queries, k: ks[l], v: vs[l], geo: geo, n: s.n,
+                                                                     selection: gs, map: map))
+                        }
                         let role = l == 0 ? "layer 0" : l == 2 ? "anchor" : "reuse"
                         let readOK = abs(gpu.stats.keysRead - cpu.stats.keysRead) <= 1e-9 * max(1, cpu.stats.keysRead)
                         var note = g.error ?? ((agreement ?? 1) < 0.99 ? "agreement below 0.99" : "")
@@ -89,6 +99,20 @@ public enum PolicyCheck {
             }
         }
         return total == 0 ? 1 : Double(same) / Double(total)
+    }
+
+    /// `SparseAttention` with tiles of 32 over `selection` through `map`: `q [H, T, d]`, `k, v [G, n, d]`.
+    static func sparse(q: [Float], T: Int, k: [Float], v: [Float], geo: AttentionGeometry, n: Int,
+                       selection: KeySelection, map: [Int]) -> [Float] {
+        var out = [Float](repeating: .nan, count: geo.queryHeads * T * geo.headDim)
+        k.withUnsafeBufferPointer { kp in
+            v.withUnsafeBufferPointer { vp in
+                let view = KVCacheView(keys: kp.baseAddress!, values: vp.baseAddress!, length: n, capacity: n, geometry: geo)
+                SparseAttention.compute(queries: q, queryCount: T, kv: view, selection: selection, headMap: map,
+                                        tile: PrefillAnchorPlan.tile, output: &out, workspace: AttentionWorkspace())
+            }
+        }
+        return out
     }
 
     /// Runs one layer of `policy` on host tensors `q [H, T, d]`, `k, v [G, n, d]`.
