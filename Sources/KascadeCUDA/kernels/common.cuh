@@ -82,3 +82,63 @@ __device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commi
 template <int N> __device__ __forceinline__ void cp_async_wait() {
     asm volatile("cp.async.wait_group %0;\n" :: "n"(N));
 }
+
+/// Flash-decoding's combine step inside a split-KV kernel: every block of one (sequence, KV head)
+/// row calls this after writing its partial results; the last block of the row to arrive merges the
+/// row's `splits` partials of its `group` query heads (rows headBase ... headBase + group - 1 of
+/// partO [rows, splits, headDim] fp32 and partML [rows, splits] (max, sum of exp)) into out
+/// [rows, headDim] (when withO and out) and lse [rows] (when given), then resets `*counter` to 0
+/// for the next launch. Called by every thread of the block; `scratch` holds at least `splits` floats
+/// of shared memory that the block no longer uses.
+__device__ __forceinline__ void combine_in_last_block(
+    const float* partO, const float2* partML, int splits, int group, int headDim, long long headBase,
+    float* out, float* lse, int* counter, float* scratch, bool withO)
+{
+    __shared__ int isLast;
+    __shared__ float red[32];
+    __threadfence();                          // this block's partials visible device-wide
+    __syncthreads();
+    if (threadIdx.x == 0) isLast = atomicAdd(counter, 1) == splits - 1;
+    __syncthreads();
+    if (!isLast) return;
+    __threadfence();
+    const int tid = threadIdx.x, nt = blockDim.x, lane = tid & 31, warp = tid >> 5, warps = (nt + 31) >> 5;
+    for (int h = 0; h < group; ++h) {
+        const long long row = headBase + h;
+        const float2* ml = partML + row * splits;
+        float mx = NEG_INF;
+        for (int s = tid; s < splits; s += nt) mx = fmaxf(mx, __ldcg(ml + s).x);
+        #pragma unroll
+        for (int o = 16; o > 0; o >>= 1) mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, o));
+        if (lane == 0) red[warp] = mx;
+        __syncthreads();
+        mx = red[0];
+        for (int w = 1; w < warps; ++w) mx = fmaxf(mx, red[w]);
+        __syncthreads();
+        float l = 0.f;
+        for (int s = tid; s < splits; s += nt) {
+            float2 p = __ldcg(ml + s);
+            float w = p.x == NEG_INF ? 0.f : __expf(p.x - mx);
+            scratch[s] = w;
+            l += w * p.y;
+        }
+        #pragma unroll
+        for (int o = 16; o > 0; o >>= 1) l += __shfl_xor_sync(0xffffffffu, l, o);
+        if (lane == 0) red[warp] = l;
+        __syncthreads();                      // scratch and red visible
+        float total = 0.f;
+        for (int w = 0; w < warps; ++w) total += red[w];
+        if (tid == 0 && lse) lse[row] = mx + logf(total);
+        if (withO && out) {
+            const float inv = 1.f / total;
+            const float* po = partO + row * splits * headDim;
+            for (int d = tid; d < headDim; d += nt) {
+                float acc = 0.f;
+                for (int s = 0; s < splits; ++s) acc = fmaf(scratch[s], __ldcg(po + (long long)s * headDim + d), acc);
+                out[row * headDim + d] = acc * inv;
+            }
+        }
+        __syncthreads();                      // scratch and red reused by the next head
+    }
+    if (tid == 0) *counter = 0;
+}
