@@ -124,16 +124,6 @@ public enum DecodeBench {
                     try kern.sparse(inputs(i), idx: idx.address, idxStride: k, idxHeads: G, count: k, headMap: map.address,
                                     out: out.address, stream: stream)
                 }
-                // The same two kernels with the combine step as its own launch (before it ran in each row's last block).
-                kern.fuseCombine = false
-                try record("dense.combineLaunch", bytes: kvRead) { i in
-                    try kern.dense(inputs(i), out: out.address, stream: stream)
-                }
-                try record("reuse.combineLaunch", bytes: gathered) { i in
-                    try kern.sparse(inputs(i), idx: idx.address, idxStride: k, idxHeads: G, count: k, headMap: map.address,
-                                    out: out.address, stream: stream)
-                }
-                kern.fuseCombine = true
                 // Kascade pooled: one selection over all heads' probabilities, shared by every KV head.
                 func selectPooled() throws {
                     try kern.selectPooled(batch: B, length: N, logits: logits.address, logitStride: st, lse: lse.address,

@@ -114,14 +114,6 @@ public enum DecodeCheck {
         let dLse = try lse.download(Float.self, count: B * H)
         let lseErr = relError(dLse, ref.lse)
         rows.append(row("dense", shape, relError(dOut, ref.dense), extraError: lseErr, extraName: "lse", tol: tol))
-        // The same with the combine step as its own launch.
-        kernels.fuseCombine = false
-        try out.fill(byte: 0xff); try lse.fill(byte: 0xff)
-        try kernels.dense(inputs, out: out.address, lse: lse.address, stream: stream)
-        try stream.synchronize()
-        kernels.fuseCombine = true
-        rows.append(row("dense.combineLaunch", shape, relError(try out.download(Float.self, count: B * H * d), ref.dense),
-                        extraError: relError(try lse.download(Float.self, count: B * H), ref.lse), extraName: "lse", tol: tol))
 
         // Layer 0: dense output plus the selection.
         try out.fill(byte: 0xff); try idx.fill(byte: 0xff)

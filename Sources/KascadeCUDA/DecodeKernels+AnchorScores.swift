@@ -25,8 +25,7 @@ extension DecodeKernels {
                       stream: stream,
                       [.pointer(p.v), bs, hs, .pointer(idx), .int64(Int64(idxHeads * idxStride)),
                        .int64(idxHeads == 1 ? 0 : Int64(idxStride)), .int32(Int32(count)), .int32(Int32(chunk)),
-                       .pointer(ws.o), .pointer(ws.ml), .int32(Int32(splits)), .pointer(logits), .int64(Int64(logitStride))]
-                       + (try combineArgs(batch: p.batch, out: out, lse: nil)))
-        try finishSplits(batch: p.batch, splits: splits, ws: ws, withO: true, out: out, lse: nil, stream: stream)
+                       .pointer(ws.o), .pointer(ws.ml), .int32(Int32(splits)), .pointer(logits), .int64(Int64(logitStride))])
+        try combineLaunch(batch: p.batch, splits: splits, ws: ws, withO: true, out: out, lse: nil, stream: stream)
     }
 }

@@ -36,10 +36,6 @@ public final class DecodeKernels {
     private var partO: DeviceBuffer?
     private var partML: DeviceBuffer?
     private var histogram: DeviceBuffer?
-    private var rowCounters: DeviceBuffer?
-    /// Whether the split kernels merge their partial results in each row's last block (one launch)
-    /// instead of a separate combine launch; both give the same results.
-    public var fuseCombine = true
     private var pooledScratch: DeviceBuffer?
 
     /// How `select` computes the pooled probabilities and their top-k (the same indices either way).
@@ -136,26 +132,6 @@ public final class DecodeKernels {
                             out.map { .pointer($0) } ?? .null, lse.map { .pointer($0) } ?? .null, .int32(Int32(headDim))])
     }
 
-    /// The trailing arguments of a split kernel: zeroed row counters `[B, G]`, `out` and `lse` when
-    /// ``fuseCombine``, else nulls (``finishSplits(batch:splits:ws:withO:out:lse:stream:)`` then launches the combine).
-    func combineArgs(batch: Int, out: UInt64?, lse: UInt64?) throws(CUDAError) -> [KernelArg] {
-        guard fuseCombine else { return [.null, .null, .null] }
-        let bytes = batch * kvHeads * 4
-        if (rowCounters?.byteCount ?? 0) < bytes {
-            rowCounters = nil
-            let c = try device.allocate(bytes)
-            try c.fill(byte: 0)                // each row's last block sets its counter back to 0
-            rowCounters = c
-        }
-        return [.pointer(rowCounters!.address), out.map { .pointer($0) } ?? .null, lse.map { .pointer($0) } ?? .null]
-    }
-
-    /// The combine launch after a split kernel, unless the kernel combined in place (``fuseCombine``).
-    func finishSplits(batch: Int, splits: Int, ws: (o: UInt64, ml: UInt64), withO: Bool, out: UInt64?, lse: UInt64?,
-                      stream: CUDAStream) throws(CUDAError) {
-        if !fuseCombine { try combineLaunch(batch: batch, splits: splits, ws: ws, withO: withO, out: out, lse: lse, stream: stream) }
-    }
-
     /// Dense decode: `out [B, H, d]` fp32; `lse [B, H]` (optional) the log-sum-exp of the scaled scores;
     /// with `logits` (`[B, G, logitStride, H/G]` fp32) the scaled scores are written too.
     public func dense(_ p: DecodeInputs, out: UInt64, lse: UInt64? = nil, logits: UInt64? = nil, logitStride: Int = 0,
@@ -169,10 +145,9 @@ public final class DecodeKernels {
                                  .int32(Int32(chunk)), .float(1 / Float(headDim).squareRoot()), .pointer(ws.o), .pointer(ws.ml),
                                  .int32(Int32(splits))]
         if let logits { args += [.pointer(logits), .int64(Int64(logitStride))] }
-        args += try combineArgs(batch: p.batch, out: out, lse: lse)
         try fn.launch(grid: (splits, kvHeads, p.batch), block: AttentionKernelSet.threads, sharedBytes: main.sharedBytes(values: true),
                       stream: stream, args)
-        try finishSplits(batch: p.batch, splits: splits, ws: ws, withO: true, out: out, lse: lse, stream: stream)
+        try combineLaunch(batch: p.batch, splits: splits, ws: ws, withO: true, out: out, lse: lse, stream: stream)
     }
 
     /// Scaled scores `logits [B, G, logitStride, H/G]` and their log-sum-exp `lse [B, H]`, values unread.
@@ -186,8 +161,8 @@ public final class DecodeKernels {
                                stream: stream,
                                [.pointer(p.q), .pointer(p.k), bs, hs, .int32(Int32(p.length)), .int32(Int32(chunk)),
                                 .float(1 / Float(headDim).squareRoot()), .pointer(ws.ml), .int32(Int32(splits)),
-                                .pointer(logits), .int64(Int64(logitStride))] + (try combineArgs(batch: p.batch, out: nil, lse: lse)))
-        try finishSplits(batch: p.batch, splits: splits, ws: ws, withO: false, out: nil, lse: lse, stream: stream)
+                                .pointer(logits), .int64(Int64(logitStride))])
+        try combineLaunch(batch: p.batch, splits: splits, ws: ws, withO: false, out: nil, lse: lse, stream: stream)
     }
 
     /// Keys per block (a multiple of 4) and dynamic shared bytes of `decode_pool_select` with
@@ -314,8 +289,8 @@ public final class DecodeKernels {
                                [.pointer(p.q), .pointer(p.k), .pointer(p.v), bs, hs, .pointer(idx),
                                 .int64(Int64(idxHeads * idxStride)), .int64(Int64(idxStride)), headMap.map { .pointer($0) } ?? .null,
                                 .int32(Int32(count)), .int32(Int32(chunk)), .float(1 / Float(headDim).squareRoot()),
-                                .pointer(ws.o), .pointer(ws.ml), .int32(Int32(splits))] + (try combineArgs(batch: p.batch, out: out, lse: lse)))
-        try finishSplits(batch: p.batch, splits: splits, ws: ws, withO: true, out: out, lse: lse, stream: stream)
+                                .pointer(ws.o), .pointer(ws.ml), .int32(Int32(splits))])
+        try combineLaunch(batch: p.batch, splits: splits, ws: ws, withO: true, out: out, lse: lse, stream: stream)
     }
 
     /// Fills `count` 16-bit elements at `address` with seeded pseudo-random values in [-amp, amp).

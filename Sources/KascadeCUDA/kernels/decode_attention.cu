@@ -7,9 +7,7 @@
 // heads of the group, so each key and value row is read from memory once.
 //
 // Layouts: q [B, H, D]; k, v [B, G, cap, D] (strides given in elements); partO [B, H, S, D] fp32
-// (unnormalised); partML [B, H, S] (running max, sum of exp); with `counters` ([B, G] int32, zero
-// between launches) the last block of each row also writes out [B, H, D] and lse [B, H] (each
-// optional) instead of a separate combine launch; logits [B, G, rowStride, GROUP]
+// (unnormalised); partML [B, H, S] (running max, sum of exp); logits [B, G, rowStride, GROUP]
 // fp32 (q.k * scale, the group's heads side by side per key); idx [B, Ga, rowStride] int32 positions.
 
 constexpr int D = HEAD_DIM;
@@ -43,8 +41,7 @@ __device__ __forceinline__ void decode_split(
     const int* __restrict__ idx, long long idxBatchStride, long long idxRowStride,
     const int* __restrict__ headMap, int n, int chunk, float scale,
     float* __restrict__ partO, float2* __restrict__ partML, int splits,
-    float* __restrict__ logits, long long logitRowStride,
-    int* __restrict__ counters, float* __restrict__ out, float* __restrict__ lse)
+    float* __restrict__ logits, long long logitRowStride)
 {
     extern __shared__ __align__(16) unsigned char smem[];
     float* qs = reinterpret_cast<float*>(smem);                       // [GROUP][D]
@@ -252,52 +249,45 @@ __device__ __forceinline__ void decode_split(
         if (h < GROUP && lane == 0)
             partML[((long long)b * H + g * GROUP + h) * splits + split] = make_float2(m_run[i], l_run[i]);
     }
-    if (counters)                             // the row's last block combines (no separate launch)
-        combine_in_last_block(partO, partML, splits, GROUP, D, (long long)b * H + g * GROUP, out, lse,
-                              counters + (long long)b * gridDim.y + g, reinterpret_cast<float*>(ks), DO_PV);
 }
 
 /// Dense decode, one split of the keys: grid (S, G, B), 128 threads.
 extern "C" __global__ void __launch_bounds__(THREADS) decode_dense_split(
     const kv_t* q, const kv_t* k, const kv_t* v, long long kvBatchStride, long long kvHeadStride,
-    int n, int chunk, float scale, float* partO, float2* partML, int splits,
-    int* counters, float* out, float* lse)
+    int n, int chunk, float scale, float* partO, float2* partML, int splits)
 {
     decode_split<false, true, false>(q, k, v, kvBatchStride, kvHeadStride, nullptr, 0, 0, nullptr,
-                                     n, chunk, scale, partO, partML, splits, nullptr, 0, counters, out, lse);
+                                     n, chunk, scale, partO, partML, splits, nullptr, 0);
 }
 
 /// Dense decode that also writes the scaled scores (Kascade layer 0).
 extern "C" __global__ void __launch_bounds__(THREADS) decode_dense_logits_split(
     const kv_t* q, const kv_t* k, const kv_t* v, long long kvBatchStride, long long kvHeadStride,
     int n, int chunk, float scale, float* partO, float2* partML, int splits,
-    float* logits, long long logitRowStride,
-    int* counters, float* out, float* lse)
+    float* logits, long long logitRowStride)
 {
     decode_split<false, true, true>(q, k, v, kvBatchStride, kvHeadStride, nullptr, 0, 0, nullptr,
-                                    n, chunk, scale, partO, partML, splits, logits, logitRowStride, counters, out, lse);
+                                    n, chunk, scale, partO, partML, splits, logits, logitRowStride);
 }
 
 /// Scores only (Kascade anchor): scaled scores and per-split softmax statistics, values untouched.
 extern "C" __global__ void __launch_bounds__(THREADS) decode_scores_split(
     const kv_t* q, const kv_t* k, long long kvBatchStride, long long kvHeadStride,
-    int n, int chunk, float scale, float2* partML, int splits, float* logits, long long logitRowStride,
-    int* counters, float* out, float* lse)
+    int n, int chunk, float scale, float2* partML, int splits, float* logits, long long logitRowStride)
 {
     decode_split<false, false, true>(q, k, k, kvBatchStride, kvHeadStride, nullptr, 0, 0, nullptr,
-                                     n, chunk, scale, nullptr, partML, splits, logits, logitRowStride, counters, out, lse);
+                                     n, chunk, scale, nullptr, partML, splits, logits, logitRowStride);
 }
 
 /// Attention over `count` listed positions per KV head (row headMap[g] of idx; identity if null).
 extern "C" __global__ void __launch_bounds__(THREADS) decode_sparse_split(
     const kv_t* q, const kv_t* k, const kv_t* v, long long kvBatchStride, long long kvHeadStride,
     const int* idx, long long idxBatchStride, long long idxRowStride, const int* headMap,
-    int count, int chunk, float scale, float* partO, float2* partML, int splits,
-    int* counters, float* out, float* lse)
+    int count, int chunk, float scale, float* partO, float2* partML, int splits)
 {
     decode_split<true, true, false>(q, k, v, kvBatchStride, kvHeadStride, idx, idxBatchStride,
                                     idxRowStride, headMap, count, chunk, scale, partO, partML,
-                                    splits, nullptr, 0, counters, out, lse);
+                                    splits, nullptr, 0);
 }
 
 #if GROUP % 4 == 0
@@ -306,11 +296,10 @@ extern "C" __global__ void __launch_bounds__(THREADS) decode_sparse_split(
 extern "C" __global__ void __launch_bounds__(THREADS) decode_sparse_logits_split(
     const kv_t* v, long long kvBatchStride, long long kvHeadStride,
     const int* idx, long long idxBatchStride, long long idxRowStride,
-    int count, int chunk, float* partO, float2* partML, int splits, float* logits, long long logitRowStride,
-    int* counters, float* out, float* lse)
+    int count, int chunk, float* partO, float2* partML, int splits, float* logits, long long logitRowStride)
 {
     decode_split<true, true, false, true>(nullptr, v, v, kvBatchStride, kvHeadStride, idx, idxBatchStride,
                                           idxRowStride, nullptr, count, chunk, 1.f, partO, partML,
-                                          splits, logits, logitRowStride, counters, out, lse);
+                                          splits, logits, logitRowStride);
 }
 #endif

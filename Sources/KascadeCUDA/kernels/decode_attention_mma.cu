@@ -33,8 +33,7 @@ __device__ __forceinline__ void decode_split(
     const int* __restrict__ idx, long long idxBatchStride, long long idxRowStride,
     const int* __restrict__ headMap, int n, int chunk, float scale,
     float* __restrict__ partO, float2* __restrict__ partML, int splits,
-    float* __restrict__ logits, long long logitRowStride,
-    int* __restrict__ counters, float* __restrict__ out, float* __restrict__ lse)
+    float* __restrict__ logits, long long logitRowStride)
 {
     extern __shared__ __align__(128) unsigned char smem[];
     unsigned char* qs = smem;                                   // [16][ROW_STRIDE] rows of q
@@ -224,46 +223,39 @@ __device__ __forceinline__ void decode_split(
         if (DO_PV) partO[prow * D + d] = acc;
         if (d == 0) partML[prow] = make_float2(M, l);
     }
-    if (counters)                             // the row's last block combines (no separate launch)
-        combine_in_last_block(partO, partML, splits, GROUP, D, (long long)b * H + g * GROUP, out, lse,
-                              counters + (long long)b * gridDim.y + g, reinterpret_cast<float*>(ks), DO_PV);
 }
 
 extern "C" __global__ void __launch_bounds__(THREADS) decode_dense_split(
     const kv_t* q, const kv_t* k, const kv_t* v, long long kvBatchStride, long long kvHeadStride,
-    int n, int chunk, float scale, float* partO, float2* partML, int splits,
-    int* counters, float* out, float* lse)
+    int n, int chunk, float scale, float* partO, float2* partML, int splits)
 {
     decode_split<false, true, false>(q, k, v, kvBatchStride, kvHeadStride, nullptr, 0, 0, nullptr,
-                                     n, chunk, scale, partO, partML, splits, nullptr, 0, counters, out, lse);
+                                     n, chunk, scale, partO, partML, splits, nullptr, 0);
 }
 
 extern "C" __global__ void __launch_bounds__(THREADS) decode_dense_logits_split(
     const kv_t* q, const kv_t* k, const kv_t* v, long long kvBatchStride, long long kvHeadStride,
     int n, int chunk, float scale, float* partO, float2* partML, int splits,
-    float* logits, long long logitRowStride,
-    int* counters, float* out, float* lse)
+    float* logits, long long logitRowStride)
 {
     decode_split<false, true, true>(q, k, v, kvBatchStride, kvHeadStride, nullptr, 0, 0, nullptr,
-                                    n, chunk, scale, partO, partML, splits, logits, logitRowStride, counters, out, lse);
+                                    n, chunk, scale, partO, partML, splits, logits, logitRowStride);
 }
 
 extern "C" __global__ void __launch_bounds__(THREADS) decode_scores_split(
     const kv_t* q, const kv_t* k, long long kvBatchStride, long long kvHeadStride,
-    int n, int chunk, float scale, float2* partML, int splits, float* logits, long long logitRowStride,
-    int* counters, float* out, float* lse)
+    int n, int chunk, float scale, float2* partML, int splits, float* logits, long long logitRowStride)
 {
     decode_split<false, false, true>(q, k, k, kvBatchStride, kvHeadStride, nullptr, 0, 0, nullptr,
-                                     n, chunk, scale, nullptr, partML, splits, logits, logitRowStride, counters, out, lse);
+                                     n, chunk, scale, nullptr, partML, splits, logits, logitRowStride);
 }
 
 extern "C" __global__ void __launch_bounds__(THREADS) decode_sparse_split(
     const kv_t* q, const kv_t* k, const kv_t* v, long long kvBatchStride, long long kvHeadStride,
     const int* idx, long long idxBatchStride, long long idxRowStride, const int* headMap,
-    int count, int chunk, float scale, float* partO, float2* partML, int splits,
-    int* counters, float* out, float* lse)
+    int count, int chunk, float scale, float* partO, float2* partML, int splits)
 {
     decode_split<true, true, false>(q, k, v, kvBatchStride, kvHeadStride, idx, idxBatchStride,
                                     idxRowStride, headMap, count, chunk, scale, partO, partML,
-                                    splits, nullptr, 0, counters, out, lse);
+                                    splits, nullptr, 0);
 }
