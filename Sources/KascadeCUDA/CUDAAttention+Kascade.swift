@@ -25,7 +25,9 @@ struct KascadePrefillSelection {
     let length: Int, queryCount: Int, layer: Int
     /// The plan it was made with (rows, row capacity).
     let plan: PrefillAnchorPlan
-    /// Keys selected per (KV head, row), `[G, rows]`, read back for the statistics.
+    /// Selection heads: `G`, or 1 for the `pooled` variant.
+    let heads: Int
+    /// Keys selected per (selection head, row), `[heads, rows]`, read back for the statistics.
     let counts: [Int32]
 }
 
@@ -87,14 +89,12 @@ extension CUDAAttention {
         stats.record(keys: Double(kk * H), dense: dense)
     }
 
-    /// One prefill chunk (`T > 1` queries, bottom-right causal) of Kascade with tiles of 32: `queries
+    /// One prefill chunk (`T > 1` queries, bottom-right causal) of Kascade with tiles of 32 (`pooled`:
+    /// one selection per tile from the scores summed over the KV heads, read by every head): `queries
     /// [H, T, d]` on the host, keys and values `[G, N, d]` on the device; writes `output [H, T, d]`.
     func attendKascadePrefill(_ schedule: KascadeSchedule, _ variant: KascadeVariant, layer: Int, queries: UnsafePointer<Float>,
                               T: Int, kv: KVCacheView, k: DeviceBuffer, v: DeviceBuffer,
                               output: UnsafeMutablePointer<Float>) throws {
-        guard variant != .pooled else {
-            throw CUDAError.unsupported("Kascade's pooled variant in prefill (T = \(T) queries) on the GPU; decode steps only")
-        }
         guard schedule.tile == PrefillAnchorPlan.tile else {
             throw CUDAError.unsupported("Kascade prefill tile \(schedule.tile) on the GPU; the kernels use \(PrefillAnchorPlan.tile)")
         }
@@ -111,12 +111,13 @@ extension CUDAAttention {
         try qb.upload(qBits)
         let dense = DenseAttention.causalKeys(queryCount: T, kv: kv)
         let identity = Array(0..<G)
+        let pooled = variant == .pooled, heads = pooled ? 1 : G
         let selection: KascadePrefillSelection
         let map: [Int]
         if schedule.isAnchor(layer) {
             let plan = try PrefillAnchorPlan(batch: 1, kvHeads: G, queryCount: T, length: N, budget: schedule.budget)
             let cap = max(plan.capacity, 1)
-            let idx = try buffer("pidx", bytes: G * plan.rows * cap * 4), counts = try buffer("pcounts", bytes: G * plan.rows * 4)
+            let idx = try buffer("pidx", bytes: heads * plan.rows * cap * 4), counts = try buffer("pcounts", bytes: heads * plan.rows * 4)
             let lse = try buffer("plse", bytes: H * T * 4), scores = try buffer("pscores", bytes: max(plan.scoreBytes, 4))
             if layer == 0 {
                 try kern.dense.causal(q: qb.address, k: k.address, v: v.address, batch: 1, queryCount: T, length: N,
@@ -124,21 +125,27 @@ extension CUDAAttention {
             } else {
                 try kern.anchor.lse(q: qb.address, k: k.address, batch: 1, queryCount: T, length: N, lse: lse.address, stream: stream)
             }
-            try kern.anchor.select(q: qb.address, k: k.address, lse: lse.address, plan: plan, scores: scores.address,
-                                   idx: idx.address, counts: counts.address, stream: stream)
+            if pooled {
+                let summed = try buffer("ppooled", bytes: max(plan.scoreBytes / G, 4))
+                try kern.anchor.selectPooled(q: qb.address, k: k.address, lse: lse.address, plan: plan, scores: scores.address,
+                                             pooledScores: summed.address, idx: idx.address, counts: counts.address, stream: stream)
+            } else {
+                try kern.anchor.select(q: qb.address, k: k.address, lse: lse.address, plan: plan, scores: scores.address,
+                                       idx: idx.address, counts: counts.address, stream: stream)
+            }
             try stream.synchronize()           // the copy below runs outside the stream
-            selection = KascadePrefillSelection(length: N, queryCount: T, layer: layer, plan: plan,
-                                                counts: try counts.download(Int32.self, count: G * plan.rows))
+            selection = KascadePrefillSelection(length: N, queryCount: T, layer: layer, plan: plan, heads: heads,
+                                                counts: try counts.download(Int32.self, count: heads * plan.rows))
             prefillSelection = selection
             selectionKey = nil
-            map = identity
+            map = pooled ? [Int](repeating: 0, count: G) : identity
             stats.record(keys: dense, dense: dense)
         } else {
             guard let sel = prefillSelection, sel.length == N, sel.queryCount == T, sel.layer == schedule.anchor(of: layer) else {
                 throw AttentionError.badArgument("reuse layer \(layer) called before its anchor layer \(schedule.anchor(of: layer)) in this chunk")
             }
             selection = sel
-            map = variant == .headAware ? schedule.headMaps[layer] : identity
+            map = pooled ? [Int](repeating: 0, count: G) : variant == .headAware ? schedule.headMaps[layer] : identity
             stats.record(keys: Self.prefillKeysRead(selection, map: map, group: H / G, queryCount: T, length: N), dense: dense)
         }
         if layer != 0 {
@@ -146,7 +153,7 @@ extension CUDAAttention {
             try mb.upload(map.map { Int32($0) })
             try kern.reuse.reuse(q: qb.address, k: k.address, v: v.address, batch: 1, queryCount: T, length: N,
                                  idx: try buffer("pidx", bytes: 4).address, counts: try buffer("pcounts", bytes: 4).address,
-                                 idxHeads: G, cap: max(selection.plan.capacity, 1), headMap: mb.address,
+                                 idxHeads: selection.heads, cap: max(selection.plan.capacity, 1), headMap: mb.address,
                                  out: ob.address, stream: stream)
         }
         try stream.synchronize()

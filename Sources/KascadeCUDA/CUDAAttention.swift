@@ -9,8 +9,7 @@ import KascadeCore
 /// - `kascade`: decode steps (`T == 1`) in all three variants: anchor layers select on the GPU
 ///   (layer 0 attends densely), reuse layers attend over the anchor's indices through the head map
 ///   (`pooled`: one index set shared by every head). Prefill chunks (`T > 1`) run the tile-level
-///   anchor and reuse kernels (tile 32), head-aware or no-remap; `pooled` prefill is not built on
-///   the GPU and throws `CUDAError.unsupported`.
+///   anchor and reuse kernels (tile 32) in all three variants.
 /// - `quest`, `twilight`, `vattention`: their decode kernels; prefill and the dense layers densely.
 /// - `streaming`: sinks plus recent window through the gather kernel, each query row its own window.
 ///

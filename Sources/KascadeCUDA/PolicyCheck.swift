@@ -37,8 +37,8 @@ public enum PolicyCheck {
                 let maps = (0..<layers).map { l in l == 0 || l == 2 ? Array(0..<s.g) : (0..<s.g).map { ($0 * 2 + l) % s.g } }
                 let schedule = try KascadeSchedule(layers: layers, kvHeads: s.g, anchors: [0, 2], headMaps: maps,
                                                    modelID: "check", devSetID: "random")
-                let runs: [(KascadeVariant, Int)] = small ? [(.headAware, 1), (.pooled, 1), (.headAware, 70)]
-                    : [(.headAware, 1), (.pooled, 1), (.noRemap, 1), (.headAware, 70), (.noRemap, 45)]
+                let runs: [(KascadeVariant, Int)] = small ? [(.headAware, 1), (.pooled, 1), (.headAware, 70), (.pooled, 70)]
+                    : [(.headAware, 1), (.pooled, 1), (.noRemap, 1), (.headAware, 70), (.noRemap, 45), (.pooled, 70)]
                 for (variant, queries) in runs {
                     let cpu = KascadeAttention(schedule: schedule, variant: variant)
                     let gpu = try CUDAAttention(method: .kascade(schedule, variant), dtype: dtype, device: device)

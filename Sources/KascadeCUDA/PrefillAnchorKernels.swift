@@ -36,7 +36,7 @@ public final class PrefillAnchorKernels {
     public static let defaultScoresLayout = AnchorScoresLayout.kq
 
     let module: CUDAModule
-    let lseFn: KernelFunction, scoresFn: KernelFunction, selectFn: KernelFunction
+    let lseFn: KernelFunction, scoresFn: KernelFunction, selectFn: KernelFunction, poolHeadsFn: KernelFunction
     let wgmmaModule: CUDAModule?
     let lseWgmmaFn: KernelFunction?, scoresWgmmaFn: KernelFunction?
 
@@ -63,6 +63,7 @@ public final class PrefillAnchorKernels {
         lseFn = try module.function("anchor_lse")
         scoresFn = try module.function("anchor_scores")
         selectFn = try module.function("anchor_select")
+        poolHeadsFn = try module.function("anchor_pool_heads")
         let wgmmaRuns = compiler.architecture == "sm_90a" && device.driver.cuTensorMapEncodeTiled != nil
         if engine == .wgmma && !wgmmaRuns {
             throw .unsupported("the wgmma anchor kernels need sm_90a and cuTensorMapEncodeTiled (compiling for \(compiler.architecture))")
@@ -177,6 +178,27 @@ public final class PrefillAnchorKernels {
                              .int64(Int64(bitPattern: plan.budget.fraction.bitPattern)),
                              .int32(Int32(min(plan.budget.kMin, Int(Int32.max)))), .pointer(idx), .pointer(counts),
                              .int32(Int32(plan.rows)), .int32(Int32(max(plan.capacity, 1)))])
+    }
+
+    /// Kascade's `pooled` variant: for each chunk, its scores summed over the KV heads into
+    /// `pooledScores` (at least ``PrefillAnchorPlan/scoreBytes`` / G), then one top-k per tile into
+    /// `idx` `[B, 1, plan.rows, plan.capacity]` and `counts` `[B, 1, plan.rows]`.
+    public func selectPooled(q: UInt64, k: UInt64, lse: UInt64, plan: PrefillAnchorPlan, capacity: Int? = nil,
+                             scores: UInt64, pooledScores: UInt64, idx: UInt64, counts: UInt64,
+                             stream: CUDAStream) throws(CUDAError) {
+        for chunk in plan.chunks {
+            try self.scores(q: q, k: k, lse: lse, plan: plan, chunk: chunk, capacity: capacity, scores: scores, stream: stream)
+            let rowFloats = chunk.tiles * chunk.stride
+            try poolHeadsFn.launch(grid: (min(4 * device.multiprocessors, max(1, (rowFloats + 255) / 256)), plan.batch, 1),
+                                   block: 256, stream: stream,
+                                   [.pointer(scores), .pointer(pooledScores), .int64(Int64(rowFloats)), .int32(Int32(kvHeads))])
+            try selectFn.launch(grid: (chunk.tiles, 1, plan.batch), block: 1024, stream: stream,
+                                [.pointer(pooledScores), .int64(Int64(chunk.stride)), .int32(Int32(chunk.tileLo)), .int32(Int32(chunk.tiles)),
+                                 .int32(Int32(plan.queryCount)), .int32(Int32(plan.length)),
+                                 .int64(Int64(bitPattern: plan.budget.fraction.bitPattern)),
+                                 .int32(Int32(min(plan.budget.kMin, Int(Int32.max)))), .pointer(idx), .pointer(counts),
+                                 .int32(Int32(plan.rows)), .int32(Int32(max(plan.capacity, 1)))])
+        }
     }
 
     /// The whole selection: for each chunk, its scores, then its top-k.

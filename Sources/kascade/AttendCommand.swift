@@ -19,7 +19,7 @@ struct AttendCommand: ParsableCommand {
           kascade attend --method anchor --q q.npy --k k.npy --v v.npy --out o.npy --indices-out i.npy --budget 0.1
           kascade attend --method reuse  --q q2.npy --k k2.npy --v v2.npy --out o2.npy --indices i.npy
           kascade attend --method anchor --device cuda --dtype bf16 --q q.npy --k k.npy --v v.npy --out o.npy --indices-out i.npy
-        Every method runs on --device cuda too (Kascade's pooled variant in decode only).
+        Every method runs on --device cuda too.
         """
     )
 

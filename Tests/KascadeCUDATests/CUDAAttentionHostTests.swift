@@ -31,7 +31,7 @@ struct CUDAAttentionHostTests {
                                                output: &out, workspace: AttentionWorkspace())
             }
         }
-        let kept = KascadePrefillSelection(length: n, queryCount: t, layer: 0, plan: plan, counts: sel.counts)
+        let kept = KascadePrefillSelection(length: n, queryCount: t, layer: 0, plan: plan, heads: g, counts: sel.counts)
         #expect(CUDAAttention.prefillKeysRead(kept, map: map, group: h / g, queryCount: t, length: n) == read)
     }
 }

@@ -414,3 +414,17 @@ anchor_select(const float* __restrict__ scores, long long stride, int tileLo, in
         }
     }
 }
+
+// Kascade's pooled variant: one chunk's tile scores summed over the KV heads (so over every query
+// head of the layer), for anchor_select launched with one KV head: scores [B, G, rowFloats] ->
+// pooled [B, rowFloats], rowFloats = chunkTiles * stride. Grid (blocks, B), any block size.
+extern "C" __global__ void anchor_pool_heads(const float* __restrict__ scores, float* __restrict__ pooled,
+                                             long long rowFloats, int G)
+{
+    const int b = blockIdx.y;
+    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < rowFloats; i += (long long)gridDim.x * blockDim.x) {
+        float s = 0.f;
+        for (int g = 0; g < G; ++g) s += scores[((long long)b * G + g) * rowFloats + i];
+        pooled[(long long)b * rowFloats + i] = s;
+    }
+}
