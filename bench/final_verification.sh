@@ -42,6 +42,7 @@ runs = [('dense decode', 'dense', 'q', []), ('dense causal', 'dense', 'qc', ['--
 runs += [(m + ' decode', m, 'q', []) for m in ['quest', 'twilight', 'vattention', 'streaming', 'anchor']]
 runs += [('streaming causal', 'streaming', 'qc', ['--causal']), ('anchor causal', 'anchor', 'qc', ['--causal']),
          ('kascade pooled decode', 'kascade', 'q', ['--variant', 'pooled']), ('kascade causal', 'kascade', 'qc', ['--causal']),
+         ('kascade pooled causal', 'kascade', 'qc', ['--causal', '--variant', 'pooled']),
          ('reuse decode', 'reuse', 'q', ['--indices', 'i_anchor decode.npy']),
          ('reuse causal', 'reuse', 'qc', ['--causal', '--indices', 'i_anchor causal.npy'])]
 def agreement(a, b):
