@@ -52,7 +52,7 @@ extension CUDAAttention {
         }
         if schedule.isAnchor(layer) {
             let stride = (N + 3) / 4 * 4
-            let logits = try buffer("logits", bytes: H * stride * 4), pooledRows = try buffer("pooled", bytes: G * stride * 4)
+            let logits = try buffer("logits", bytes: H * stride * 4)
             let lse = try buffer("lse", bytes: H * 4)
             if layer == 0 {
                 try kern.dense(p, out: out.address, lse: lse.address, logits: logits.address, logitStride: stride, stream: stream)
@@ -60,10 +60,8 @@ extension CUDAAttention {
                 try kern.scores(p, logits: logits.address, logitStride: stride, lse: lse.address, stream: stream)
             }
             if pooled {
-                let hist = try buffer("hist", bytes: 2048 * 4)
                 try kern.selectPooled(batch: 1, length: N, logits: logits.address, logitStride: stride, lse: lse.address,
-                                      pooled: pooledRows.address, pooledStride: stride, histogram: hist.address,
-                                      idx: idx.address, idxStride: kk, k: kk, stream: stream)
+                                      pooled: nil, pooledStride: 0, idx: idx.address, idxStride: kk, k: kk, stream: stream)
             } else {
                 try kern.select(batch: 1, length: N, logits: logits.address, logitStride: stride, lse: lse.address,
                                 pooled: nil, pooledStride: 0, idx: idx.address, idxStride: kk, k: kk, stream: stream)
@@ -112,8 +110,9 @@ extension CUDAAttention {
         let dense = DenseAttention.causalKeys(queryCount: T, kv: kv)
         let identity = Array(0..<G)
         let pooled = variant == .pooled, heads = pooled ? 1 : G
-        let selection: KascadePrefillSelection
-        let map: [Int]
+        let kept: (selection: KascadePrefillSelection, idx: DeviceBuffer, counts: DeviceBuffer)
+        let map = pooled ? [Int](repeating: 0, count: G)
+            : schedule.isAnchor(layer) || variant == .noRemap ? identity : schedule.headMaps[layer]
         if schedule.isAnchor(layer) {
             let plan = try PrefillAnchorPlan(batch: 1, kvHeads: G, queryCount: T, length: N, budget: schedule.budget)
             let cap = max(plan.capacity, 1)
@@ -133,31 +132,29 @@ extension CUDAAttention {
                 try kern.anchor.select(q: qb.address, k: k.address, lse: lse.address, plan: plan, scores: scores.address,
                                        idx: idx.address, counts: counts.address, stream: stream)
             }
-            try stream.synchronize()           // the copy below runs outside the stream
-            selection = KascadePrefillSelection(length: N, queryCount: T, layer: layer, plan: plan, heads: heads,
-                                                counts: try counts.download(Int32.self, count: heads * plan.rows))
-            prefillSelection = selection
+            let selection = KascadePrefillSelection(length: N, queryCount: T, layer: layer, plan: plan, heads: heads,
+                                                    counts: try counts.download(Int32.self, count: heads * plan.rows))
+            kept = (selection, idx, counts)
+            prefillSelection = kept
             selectionKey = nil
-            map = pooled ? [Int](repeating: 0, count: G) : identity
             stats.record(keys: dense, dense: dense)
         } else {
-            guard let sel = prefillSelection, sel.length == N, sel.queryCount == T, sel.layer == schedule.anchor(of: layer) else {
+            guard let p = prefillSelection, p.selection.length == N, p.selection.queryCount == T,
+                  p.selection.layer == schedule.anchor(of: layer) else {
                 throw AttentionError.badArgument("reuse layer \(layer) called before its anchor layer \(schedule.anchor(of: layer)) in this chunk")
             }
-            selection = sel
-            map = pooled ? [Int](repeating: 0, count: G) : variant == .headAware ? schedule.headMaps[layer] : identity
-            stats.record(keys: Self.prefillKeysRead(selection, map: map, group: H / G, queryCount: T, length: N), dense: dense)
+            kept = p
+            stats.record(keys: Self.prefillKeysRead(p.selection, map: map, group: H / G, queryCount: T, length: N), dense: dense)
         }
         if layer != 0 {
             let mb = try buffer("pmap", bytes: G * 4)
             try mb.upload(map.map { Int32($0) })
             try kern.reuse.reuse(q: qb.address, k: k.address, v: v.address, batch: 1, queryCount: T, length: N,
-                                 idx: try buffer("pidx", bytes: 4).address, counts: try buffer("pcounts", bytes: 4).address,
-                                 idxHeads: selection.heads, cap: max(selection.plan.capacity, 1), headMap: mb.address,
+                                 idx: kept.idx.address, counts: kept.counts.address,
+                                 idxHeads: kept.selection.heads, cap: max(kept.selection.plan.capacity, 1), headMap: mb.address,
                                  out: ob.address, stream: stream)
         }
-        try stream.synchronize()
-        let bits = try ob.download(UInt16.self, count: H * T * d)
+        let bits = try ob.download(UInt16.self, count: H * T * d)     // waits for the stream
         for i in 0..<(H * T * d) { output[i] = HalfPrecision.value(bits[i], dtype) }
     }
 
@@ -169,9 +166,9 @@ extension CUDAAttention {
             for h in 0..<a.heads { sel.set(head: h, row: 0, Array(a.indices[(h * a.k)..<((h + 1) * a.k)])) }
             return sel
         }
-        guard let p = prefillSelection else { return nil }
-        let rows = p.plan.rows, cap = max(p.plan.capacity, 1), G = p.counts.count / max(rows, 1)
-        let idx = try buffer("pidx", bytes: 4).download(Int32.self, count: G * rows * cap)
+        guard let (p, idxBuffer, _) = prefillSelection else { return nil }
+        let rows = p.plan.rows, cap = max(p.plan.capacity, 1), G = p.heads
+        let idx = try idxBuffer.download(Int32.self, count: G * rows * cap)
         var sel = KeySelection(heads: G, rows: rows, capacity: cap)
         for g in 0..<G {
             for r in 0..<rows {

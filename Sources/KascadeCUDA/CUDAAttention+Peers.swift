@@ -41,14 +41,12 @@ extension CUDAAttention {
                                     zeros: try buffer("zeros", bytes: ib.perToken).address, capacity: N)
             try kern.quantize(p, keys: keys, stream: stream)
             try kern.twilight(p, pages: try pageView(), keys: keys, keep: keep, topP: topP, out: out, kept: counts.address, stream: stream)
-            try stream.synchronize()
             lastSelectionSizes = try counts.download(Int32.self, count: H).map { Int($0) }
             read = topP >= 1 ? H * min(N, keep * 16) : lastSelectionSizes.reduce(0, +)
         case .vattention(let budget, var config):
             config.layer = layer
             let k = budget.keys(outOf: N)
             try kern.vattention(p, config: config, topK: k, out: out, sampleSizes: counts.address, stream: stream)
-            try stream.synchronize()
             lastSelectionSizes = try counts.download(Int32.self, count: H).map { Int($0) }
             let s = min(config.sinks, N), middle = max(s, N - config.window) - s
             read = H * (N - middle + min(k, middle)) + lastSelectionSizes.reduce(0, +)

@@ -54,7 +54,7 @@ public final class CUDAAttention: AttentionPolicy {
     /// `G` rows, or one when pooled).
     var selectionKey: (length: Int, layer: Int, k: Int, heads: Int)?
     /// The prefill selection kept on the device (`pidx`, `pcounts`) for the reuse layers of this chunk.
-    var prefillSelection: KascadePrefillSelection?
+    var prefillSelection: (selection: KascadePrefillSelection, idx: DeviceBuffer, counts: DeviceBuffer)?
 
     /// Opens the GPU (throws a one-line `CUDAError` without one) and prepares `method`.
     public init(method: Method, dtype: KVDType = .fp16, device: CUDADevice? = nil) throws(CUDAError) {
@@ -138,8 +138,7 @@ public final class CUDAAttention: AttentionPolicy {
             }
             try attendKascadeDecode(kern, schedule, variant, layer: layer, N: N, geometry: geo, q: qb, k: kb, v: vb, out: ob)
         }
-        try stream.synchronize()
-        let out = try ob.download(Float.self, count: T * H * d)
+        let out = try ob.download(Float.self, count: T * H * d)     // waits for the stream
         for h in 0..<H { for t in 0..<T { for i in 0..<d { output[(h * T + t) * d + i] = out[(t * H + h) * d + i] } } }
     }
 

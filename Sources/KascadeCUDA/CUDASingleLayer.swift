@@ -72,6 +72,15 @@ public enum CUDASingleLayer {
         let compiler = try KernelCompiler(architecture: device.architecture)
         let stream = try CUDAStream(device: device)
         let kb = try device.allocate(G * N * d * 2), vb = try device.allocate(G * N * d * 2)
+        // Causal: the prefill reuse kernel over each sequence's compacted rows; decode: the gather kernel per query.
+        var prefill: PrefillReuseKernels? = nil, decode: DecodeKernels? = nil
+        if causal {
+            prefill = try PrefillReuseKernels(device: device, compiler: compiler, dtype: dtype, headDim: d, queryHeads: H, kvHeads: G)
+        } else {
+            decode = try DecodeKernels(device: device, compiler: compiler, dtype: dtype, headDim: d, queryHeads: H, kvHeads: G)
+        }
+        let qb = try device.allocate(H * (causal ? T : 1) * d * 2), ob = try device.allocate(H * (causal ? T * 2 : 4) * d)
+        let ib = try device.allocate(max(1, G * (causal ? rows : 1) * cap) * 4), cb = try device.allocate(G * rows * 4)
         var out = HostTensor<Float>(shape: [B, H, T, d], repeating: 0)
         let per = G * rows * cap
         for b in 0..<B {
@@ -88,23 +97,17 @@ public enum CUDASingleLayer {
                 }
             }
             let qOff = b * H * T * d
-            if causal {
-                let kern = try PrefillReuseKernels(device: device, compiler: compiler, dtype: dtype, headDim: d,
-                                                   queryHeads: H, kvHeads: G)
-                let qb = try device.allocate(H * T * d * 2), ob = try device.allocate(H * T * d * 2)
-                let ib = try device.allocate(max(1, sel.indices.count) * 4), cb = try device.allocate(G * rows * 4)
+            if let kern = prefill {
                 try qb.upload(bits(q.scalars[qOff..<(qOff + H * T * d)], dtype))
                 try ib.upload(sel.indices.isEmpty ? [Int32(0)] : sel.indices)
                 try cb.upload(sel.counts)
                 try kern.reuse(q: qb.address, k: kb.address, v: vb.address, batch: 1, queryCount: T, length: N,
                                idx: ib.address, counts: cb.address, idxHeads: G, cap: cap, headMap: nil, out: ob.address, stream: stream)
-                try stream.synchronize()
                 let o = try ob.download(UInt16.self, count: H * T * d)
                 for i in 0..<(H * T * d) { out.scalars[qOff + i] = HalfPrecision.value(o[i], dtype) }
                 continue
             }
-            let kern = try DecodeKernels(device: device, compiler: compiler, dtype: dtype, headDim: d, queryHeads: H, kvHeads: G)
-            let qb = try device.allocate(H * d * 2), ob = try device.allocate(H * d * 4), ib = try device.allocate(max(1, G * cap) * 4)
+            guard let kern = decode else { continue }
             for t in 0..<T {
                 var row = [Float](repeating: 0, count: H * d)
                 for h in 0..<H { for x in 0..<d { row[h * d + x] = q.scalars[qOff + (h * T + t) * d + x] } }
@@ -120,7 +123,6 @@ public enum CUDASingleLayer {
                     try ib.upload(list)
                     let p = DecodeInputs(q: qb.address, k: kb.address, v: vb.address, batch: 1, length: N)
                     try kern.sparse(p, idx: ib.address, idxStride: c, idxHeads: G, count: c, headMap: nil, out: ob.address, stream: stream)
-                    try stream.synchronize()
                     let o = try ob.download(Float.self, count: H * d)
                     for h in 0..<H where counts[h / group] == c {
                         for x in 0..<d { out.scalars[qOff + (h * T + t) * d + x] = o[h * d + x] }

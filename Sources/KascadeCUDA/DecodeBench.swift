@@ -33,7 +33,6 @@ public enum DecodeBench {
         try zeros.upload([Int32](repeating: 0, count: G))
         // Kascade pooled (one index row per sequence) and StreamingLLM (sinks and window, one row per sequence).
         let pooledIdx = try device.allocate(maxB * maxK * 4), streamIdx = try device.allocate(maxB * maxK * 4)
-        let pooledRow = try device.allocate(maxB * stride * 4), pooledHist = try device.allocate(maxB * 2048 * 4)
         try stream.synchronize()
 
         // Copy bandwidth: 2 GiB (or half the buffer) from K's first half into V.
@@ -127,7 +126,7 @@ public enum DecodeBench {
                 // Kascade pooled: one selection over all heads' probabilities, shared by every KV head.
                 func selectPooled() throws {
                     try kern.selectPooled(batch: B, length: N, logits: logits.address, logitStride: st, lse: lse.address,
-                                          pooled: pooledRow.address, pooledStride: st, histogram: pooledHist.address,
+                                          pooled: nil, pooledStride: 0,
                                           idx: pooledIdx.address, idxStride: k, k: k, stream: stream)
                 }
                 try record("layer0.pooled", bytes: kvRead + 2 * logitBytes + Double(B * N * 8)) { i in

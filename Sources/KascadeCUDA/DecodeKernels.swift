@@ -24,6 +24,8 @@ public final class DecodeKernels {
     let topk: CUDAModule
     let pool: KernelFunction
     let selectTopK: KernelFunction
+    /// Kascade `pooled`: probabilities summed over every query head (`decode_pool_all`).
+    let poolAll: KernelFunction
     /// `decode_pool_select` by (blocks per row, blocks per multiprocessor): 1 block per row always,
     /// clusters of 2, 4 and 8 on sm_90 and later.
     let poolSelect: [FusedKey: KernelFunction]
@@ -83,6 +85,7 @@ public final class DecodeKernels {
         topk = try CUDAModule(device: device, cubin: try compiler.cubin(.decodeTopK, defines: ["GROUP": "\(group)"]))
         pool = try topk.function("decode_pool")
         selectTopK = try topk.function("decode_select")
+        poolAll = try topk.function("decode_pool_all")
         clusterSizes = device.computeCapability.major >= 9 ? [1, 2, 4, 8] : [1]
         var fused: [FusedKey: KernelFunction] = [:]
         for c in clusterSizes {
@@ -232,10 +235,7 @@ public final class DecodeKernels {
     public func select(batch: Int, length: Int, logits: UInt64, logitStride: Int, lse: UInt64,
                        pooled: UInt64?, pooledStride: Int, idx: UInt64, idxStride: Int, k: Int,
                        stream: CUDAStream) throws(CUDAError) {
-        guard k > 0, k <= length, idxStride >= k else { throw .badArgument("top-k needs 0 < k <= N and room for k (k=\(k), N=\(length))") }
-        guard logitStride % 4 == 0, logitStride >= length, pooled == nil || (pooledStride % 4 == 0 && pooledStride >= length) else {
-            throw .badArgument("score rows need strides >= N and a multiple of 4 (\(logitStride), \(pooledStride))")
-        }
+        try checkSelection(length: length, logitStride: logitStride, pooled: pooled, pooledStride: pooledStride, idxStride: idxStride, k: k)
         let rows = batch * kvHeads
         if case .fused(let c, let r) = try selectRoute(batch: batch, length: length), let fn = poolSelect[FusedKey(blocks: c, resident: r)],
            let layout = DecodeKernels.fusedLayout(length: length, blocks: c, resident: r, maxShared: device.maxSharedPerBlock) {
@@ -245,33 +245,72 @@ public final class DecodeKernels {
                            .int32(Int32(k)), .int32(Int32(layout.slice))])
             return
         }
-        var pooledRows = pooled ?? 0, pooledRowStride = pooledStride
-        if pooled == nil {
-            pooledRowStride = (length + 3) / 4 * 4
-            if (pooledScratch?.byteCount ?? 0) < rows * pooledRowStride * 4 {
-                pooledScratch = nil
-                pooledScratch = try device.allocate(rows * pooledRowStride * 4)
-            }
-            pooledRows = pooledScratch!.address
+        let (pooledRows, pooledRowStride) = try pooledRows(pooled, stride: pooledStride, rows: rows, length: length)
+        let hist = try zeroedHistogram(rows: rows, stream: stream)
+        let span = poolSpan(rows: rows, length: length)
+        try pool.launch(grid: ((length + span - 1) / span, kvHeads, batch), block: 256, stream: stream,
+                        [.pointer(logits), .int64(Int64(logitStride)), .pointer(lse), .pointer(pooledRows), .int64(Int64(pooledRowStride)),
+                         .pointer(hist), .int32(Int32(length)), .int32(Int32(span / 1024))])
+        try selectTopK.launch(grid: (kvHeads, batch, 1), block: 1024, stream: stream,
+                              [.pointer(pooledRows), .int64(Int64(pooledRowStride)), .pointer(hist), .pointer(idx), .int64(Int64(idxStride)),
+                               .int32(Int32(length)), .int32(Int32(k))])
+    }
+
+    /// Kascade's `pooled` variant: the probabilities summed over all `H` query heads from `logits
+    /// [B, G, logitStride, H/G]` and `lse [B, H]` (into `pooled [B, pooledStride]` when given), and
+    /// their top `k` positions per sequence, ascending, into `idx [B, idxStride]` int32: one index
+    /// row shared by every KV head. Ties as in ``select(batch:length:logits:logitStride:lse:pooled:pooledStride:idx:idxStride:k:stream:)``.
+    public func selectPooled(batch: Int, length: Int, logits: UInt64, logitStride: Int, lse: UInt64,
+                             pooled: UInt64?, pooledStride: Int, idx: UInt64, idxStride: Int, k: Int,
+                             stream: CUDAStream) throws(CUDAError) {
+        try checkSelection(length: length, logitStride: logitStride, pooled: pooled, pooledStride: pooledStride, idxStride: idxStride, k: k)
+        let (pooledRows, pooledRowStride) = try pooledRows(pooled, stride: pooledStride, rows: batch, length: length)
+        let hist = try zeroedHistogram(rows: batch, stream: stream)
+        let span = poolSpan(rows: batch, length: length)
+        try poolAll.launch(grid: ((length + span - 1) / span, 1, batch), block: 256, stream: stream,
+                           [.pointer(logits), .int64(Int64(logitStride)), .pointer(lse), .int32(Int32(kvHeads)), .pointer(pooledRows),
+                            .int64(Int64(pooledRowStride)), .pointer(hist), .int32(Int32(length)), .int32(Int32(span / 1024))])
+        try selectTopK.launch(grid: (1, batch, 1), block: 1024, stream: stream,
+                              [.pointer(pooledRows), .int64(Int64(pooledRowStride)), .pointer(hist), .pointer(idx), .int64(Int64(idxStride)),
+                               .int32(Int32(length)), .int32(Int32(k))])
+    }
+
+    private func checkSelection(length: Int, logitStride: Int, pooled: UInt64?, pooledStride: Int, idxStride: Int,
+                                k: Int) throws(CUDAError) {
+        guard k > 0, k <= length, idxStride >= k else { throw .badArgument("top-k needs 0 < k <= N and room for k (k=\(k), N=\(length))") }
+        guard logitStride % 4 == 0, logitStride >= length, pooled == nil || (pooledStride % 4 == 0 && pooledStride >= length) else {
+            throw .badArgument("score rows need strides >= N and a multiple of 4 (\(logitStride), \(pooledStride))")
         }
-        // The histogram rows start zeroed once; decode_select zeroes each row again after reading it.
+    }
+
+    /// `pooled` with its row stride, or the scratch rows (`rows` of `length` rounded up to 4) without it.
+    private func pooledRows(_ pooled: UInt64?, stride: Int, rows: Int, length: Int) throws(CUDAError) -> (UInt64, Int) {
+        if let pooled { return (pooled, stride) }
+        let rowStride = (length + 3) / 4 * 4
+        if (pooledScratch?.byteCount ?? 0) < rows * rowStride * 4 {
+            pooledScratch = nil
+            pooledScratch = try device.allocate(rows * rowStride * 4)
+        }
+        return (pooledScratch!.address, rowStride)
+    }
+
+    /// The selection's histogram rows `[rows, 2048]` int32: zeroed once; decode_select zeroes each row
+    /// again after reading it, so they are zero between calls.
+    private func zeroedHistogram(rows: Int, stream: CUDAStream) throws(CUDAError) -> UInt64 {
         if (histogram?.byteCount ?? 0) < rows * 2048 * 4 {
             histogram = nil
             let h = try device.allocate(rows * 2048 * 4)
             try stream.memset(h.address, value: 0, bytes: rows * 2048 * 4)
             histogram = h
         }
-        let hist = histogram!.address
-        // Spans of 1024 x iters keys: about four blocks per multiprocessor over the grid, at most 8 x 1024 keys each.
+        return histogram!.address
+    }
+
+    /// Keys per pooling block for `rows` rows of `length`: 1024 x iters, about four blocks per
+    /// multiprocessor over the grid, at most 8 x 1024.
+    private func poolSpan(rows: Int, length: Int) -> Int {
         let perRow = max(1, (4 * device.multiprocessors + rows - 1) / rows)
-        let iters = min(8, max(1, (length + 1024 * perRow - 1) / (1024 * perRow)))
-        let span = 1024 * iters
-        try pool.launch(grid: ((length + span - 1) / span, kvHeads, batch), block: 256, stream: stream,
-                        [.pointer(logits), .int64(Int64(logitStride)), .pointer(lse), .pointer(pooledRows), .int64(Int64(pooledRowStride)),
-                         .pointer(hist), .int32(Int32(length)), .int32(Int32(iters))])
-        try selectTopK.launch(grid: (kvHeads, batch, 1), block: 1024, stream: stream,
-                              [.pointer(pooledRows), .int64(Int64(pooledRowStride)), .pointer(hist), .pointer(idx), .int64(Int64(idxStride)),
-                               .int32(Int32(length)), .int32(Int32(k))])
+        return 1024 * min(8, max(1, (length + 1024 * perRow - 1) / (1024 * perRow)))
     }
 
     /// Attention of each query head over `count` positions of its KV head's index row:

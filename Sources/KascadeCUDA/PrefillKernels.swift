@@ -161,48 +161,16 @@ public final class PrefillKernels {
                                strides: [row, row * UInt64(capacity)], box: kvBox)]
     }
 
-    /// Encodes the three tensor maps and launches `prefill_wgmma` with them passed by value.
+    /// Encodes the three tensor maps and launches `prefill_wgmma` with them passed by value, then
+    /// T, N, the GQA group, the scale, `out` and `lse`.
     private func launchWgmma(q: UInt64, k: UInt64, v: UInt64, batch: Int, queryCount: Int, length: Int, capacity: Int,
                              blocks: Int, out: UInt64, lse: UInt64?, stream: CUDAStream) throws(CUDAError) {
-        let drv = device.driver
-        guard let encode = drv.cuTensorMapEncodeTiled else { throw .unsupported("the driver has no cuTensorMapEncodeTiled") }
-        for (name, a) in [("q", q), ("k", k), ("v", v)] where a % 16 != 0 {
-            throw .badArgument("the wgmma prefill kernel needs 16-byte aligned tensors (\(name) at \(a))")
-        }
         let maps = PrefillKernels.wgmmaTensorMaps(q: q, k: k, v: v, batch: batch, queryHeads: queryHeads, kvHeads: kvHeads,
                                                   headDim: headDim, queryCount: queryCount, length: length, capacity: capacity)
-        // Parameter block: three 128-byte maps (64-byte aligned), then T, N, group, scale, out, lse.
-        let params = UnsafeMutableRawPointer.allocate(byteCount: 448, alignment: 64)
-        defer { params.deallocate() }
-        params.initializeMemory(as: UInt8.self, repeating: 0, count: 448)
-        let elementStrides: [UInt32] = [1, 1, 1]
-        for (i, m) in maps.enumerated() {
-            let code = m.dims.withUnsafeBufferPointer { dp in
-                m.strides.withUnsafeBufferPointer { sp in
-                    m.box.withUnsafeBufferPointer { bp in
-                        elementStrides.withUnsafeBufferPointer { ep in
-                            // UINT16 elements, no interleave, 128-byte swizzle, 128-byte L2 promotion, zero fill.
-                            encode(params + 128 * i, 1, 3, UnsafeMutableRawPointer(bitPattern: UInt(m.address)), dp.baseAddress!,
-                                   sp.baseAddress!, bp.baseAddress!, ep.baseAddress!, 0, 3, 2, 0)
-                        }
-                    }
-                }
-            }
-            try drv.check(code, "cuTensorMapEncodeTiled(\(["q", "k", "v"][i]): dims \(m.dims), strides \(m.strides))")
-        }
-        params.storeBytes(of: Int32(queryCount), toByteOffset: 384, as: Int32.self)
-        params.storeBytes(of: Int32(length), toByteOffset: 388, as: Int32.self)
-        params.storeBytes(of: Int32(queryHeads / kvHeads), toByteOffset: 392, as: Int32.self)
-        params.storeBytes(of: 1 / Float(headDim).squareRoot(), toByteOffset: 396, as: Float.self)
-        params.storeBytes(of: out, toByteOffset: 400, as: UInt64.self)
-        params.storeBytes(of: lse ?? 0, toByteOffset: 408, as: UInt64.self)
-        var pointers: [UnsafeMutableRawPointer?] = [params, params + 384, params + 388, params + 392, params + 396,
-                                                    params + 400, params + 408]
-        let code = pointers.withUnsafeMutableBufferPointer { p in
-            drv.cuLaunchKernel(causalFn.handle, UInt32(blocks), UInt32(queryHeads), UInt32(batch), 384, 1, 1,
-                               UInt32(sharedBytes), stream.handle, p.baseAddress, nil)
-        }
-        try drv.check(code, "cuLaunchKernel(prefill_wgmma)")
+        try TensorMapLaunch.launch(causalFn, maps: maps,
+                                   args: [.int32(Int32(queryCount)), .int32(Int32(length)), .int32(Int32(queryHeads / kvHeads)),
+                                          .float(1 / Float(headDim).squareRoot()), .pointer(out), lse.map { .pointer($0) } ?? .null],
+                                   grid: (blocks, queryHeads, batch), block: 384, sharedBytes: sharedBytes, stream: stream)
     }
 
     /// Multiply-adds times two of causal attention: `4 B H d (T N - T (T - 1) / 2)`.
