@@ -84,6 +84,8 @@ public enum DecodeBench {
                     try kern.select(batch: B, length: N, logits: logits.address, logitStride: st, lse: lse.address,
                                     pooled: nil, pooledStride: 0, idx: idx.address, idxStride: k, k: k, stream: stream)
                 }
+                // The selection rows alone read this shape's scores and log-sum-exp, not the previous shape's.
+                try kern.scores(inputs(0), logits: logits.address, logitStride: st, lse: lse.address, stream: stream)
                 for (suffix, path, pooledTraffic) in paths {
                     kern.selectPath = path
                     try record("anchor.select" + suffix, bytes: logitBytes + pooledTraffic) { _ in try select() }

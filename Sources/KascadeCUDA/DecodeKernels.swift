@@ -183,8 +183,10 @@ public final class DecodeKernels {
     static let minimumSpreadSlice = 8192
 
     /// Largest cluster the automatic path pairs two blocks per multiprocessor for when the rows
-    /// take several waves (clusters of 8 paired were slower than clusters of 4 alone on the H100).
-    static let largestPairedCluster = 4
+    /// take several waves. Since pass 1 reads the logits coalesced, clusters of 8 paired beat
+    /// clusters of 4 alone at 128k on the H100 (batch 8: 0.118 against 0.124 ms; batch 64: 0.640
+    /// against 0.668 ms; bench/results/coalesced-select-flat), where before they were slower.
+    static let largestPairedCluster = 8
 
     /// The automatic path's fused launch among cluster `sizes` (ascending), nil when no cluster
     /// holds a row (the split path). Several waves (the rows in their fewest blocks outnumber the

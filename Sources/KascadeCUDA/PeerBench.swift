@@ -88,6 +88,13 @@ public enum PeerBench {
                 }
                 let questListed = Double(try peers.existing("pageCount")!.download(Int32.self, count: B * G).reduce(0) { $0 + Int($1) })
                     / Double(B * G * pages)
+                // Quest's steps: page scores and per-head top pages; then the page list; the rest is attention and combine.
+                try record("quest.pages", bytes: meta) { i in
+                    try peers.questSelection(inputs(i), pages: pageView(i), keep: keep, through: .pages, stream: stream)
+                }
+                try record("quest.list", bytes: meta) { i in
+                    try peers.questSelection(inputs(i), pages: pageView(i), keep: keep, through: .list, stream: stream)
+                }
                 try record("twilight", bytes: meta + Double(B * G * min(N, keep0 * 16)) * (row / 4 + 8)) { i in
                     try peers.twilight(inputs(i), pages: pageView(i), keys: int4View(i), keep: keep0, topP: twilight.topP,
                                        out: out.address, kept: counts.address, stream: stream)
@@ -127,6 +134,7 @@ public enum PeerBench {
                          "twilight \(format3(ms("twilight"))) (\(format2(speedups["twilight"]!))x, kept \(formatFixed(meanKept, 0)) of \(min(N, keep0 * 16))), " +
                          "vattention \(format3(ms("vattention"))) (\(format2(speedups["vattention"]!))x, b \(formatFixed(meanB, 0))), " +
                          "append quest \(format3(ms("quest.append"))) twilight \(format3(ms("twilight.append"))) ms; " +
+                         "quest steps: pages \(format3(ms("quest.pages"))), + list \(format3(ms("quest.list"))) ms; " +
                          "position-split scan: quest \(format2(speedups["quest.scan"]!))x twilight \(format2(speedups["twilight.scan"]!))x")
             }
         }

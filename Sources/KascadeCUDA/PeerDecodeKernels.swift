@@ -247,6 +247,18 @@ public final class PeerDecodeKernels {
         return mask.address
     }
 
+    /// How far ``questSelection(_:pages:keep:through:stream:)`` runs Quest's steps.
+    enum QuestStage { case pages, list }
+
+    /// Quest's selection alone, for the bench's breakdown: the page scores and each head's top
+    /// pages into the mask (`.pages`), then the compacted per-group page list too (`.list`).
+    func questSelection(_ p: DecodeInputs, pages view: QuestPagesView, keep: Int, through stage: QuestStage,
+                        stream: CUDAStream) throws(CUDAError) {
+        try validate(p)
+        let mask = try selectPages(p, pages: view, keep: keep, stream: stream)
+        if stage == .list { _ = try compactPages(batch: p.batch, mask: mask, pages: (p.length + 15) / 16, stream: stream) }
+    }
+
     // MARK: - Methods
 
     /// Quest (SPEC 2.3): each query head attends exactly over its top `keep` pages (the current page

@@ -339,6 +339,53 @@ __device__ __forceinline__ void pool_select(const float* __restrict__ logits, lo
     // Pass 1: the logits read once; pooled probabilities into shared memory (and to `pooled` when
     // given), the histogram of their top 11 bits.
     constexpr int FUSED_QUADS = fused_quads<RES>();
+#if GROUP % 4 == 0
+    // Coalesced: in step quad q, warp w covers the 128 keys from s0 + q * 4 * THREADS + 128 w, and its
+    // load c reads 16-byte piece c * 32 + lane of their logits: key (c * 32 + lane) / F, heads 4 sub
+    // to 4 sub + 3, so a warp's load is 512 contiguous bytes. The F lanes of a key add their sums.
+    constexpr int F = GROUP / 4;
+    const int lane = tid & 31, sub = lane % F, wbase = (tid >> 5) * 128;
+    const int len4 = (len + 3) & ~3;                                   // sp and pooled are zero-padded to a quad
+    float myL[4];
+    #pragma unroll
+    for (int s = 0; s < F; ++s) {
+        if (s == sub) {
+            #pragma unroll
+            for (int j = 0; j < 4; ++j) myL[j] = lses[4 * s + j];
+        }
+    }
+    constexpr int LOADS = FUSED_QUADS * GROUP;                         // 16-byte loads per lane per step
+    constexpr int BATCH = LOADS < 8 / RES ? LOADS : 8 / RES;           // in flight at once (registers)
+    for (int s0 = 0; s0 < len; s0 += THREADS * 4 * FUSED_QUADS) {
+        #pragma unroll
+        for (int e0 = 0; e0 < LOADS; e0 += BATCH) {
+            float4 raw[BATCH];
+            #pragma unroll
+            for (int e = 0; e < BATCH; ++e) {                           // every load of the batch issued before any use
+                const int q = (e0 + e) / GROUP, c = (e0 + e) % GROUP;
+                const int key = s0 + q * THREADS * 4 + wbase + (c * 32 + lane) / F;
+                raw[e] = key < len ? reinterpret_cast<const float4*>(lrow + (long long)key * GROUP)[sub]
+                                   : make_float4(0.f, 0.f, 0.f, 0.f);
+            }
+            #pragma unroll
+            for (int e = 0; e < BATCH; ++e) {
+                const int q = (e0 + e) / GROUP, c = (e0 + e) % GROUP;
+                const int key = s0 + q * THREADS * 4 + wbase + (c * 32 + lane) / F;
+                float pv = 0.f;
+                pv += __expf(raw[e].x - myL[0]); pv += __expf(raw[e].y - myL[1]);
+                pv += __expf(raw[e].z - myL[2]); pv += __expf(raw[e].w - myL[3]);
+                #pragma unroll
+                for (int o = 1; o < F; o <<= 1) pv += __shfl_xor_sync(0xffffffffu, pv, o);
+                if (key >= len) pv = 0.f;                              // past the row's end
+                if (sub == 0 && key < len4) {
+                    sp[key] = pv;
+                    if (prow) prow[key] = pv;
+                }
+                hist_add(hA, __float_as_uint(pv) >> 21, sub == 0 && key < len);
+            }
+        }
+    }
+#else
     for (int s0 = 0; s0 < len; s0 += THREADS * 4 * FUSED_QUADS) {
         float4 pq[FUSED_QUADS];
         #pragma unroll
@@ -361,6 +408,7 @@ __device__ __forceinline__ void pool_select(const float* __restrict__ logits, lo
             for (int e = 0; e < 4; ++e) hist_add(hA, __float_as_uint(v[e]) >> 21, i + e < len);
         }
     }
+#endif
     if (k >= n) {                                                      // every key (no block reads another)
         for (int i = tid; i < len; i += THREADS) irow[lo + i] = lo + i;
         return;
