@@ -121,7 +121,10 @@ def main():
                      f"{dense:.0f} ({k['dense']['tbPerSecond']:.2f}, {best*1e3/dense:.2f}x) | {l0:.0f} | {anc:.0f} ({anc/dense:.2f}x) | "
                      f"{reu:.0f} ({k['reuse']['tbPerSecond']:.2f}, {100*k['reuse']['tbPerSecond']/copy:.0f}%) | {model:.0f} | **{sp:.2f}x** |")
     lines.append("")
-    lines.append(f"Kernel variant: `{main_variant}` (dense and anchor scores on tensor cores, gathers on CUDA cores); "
+    main_build, _, gather_build = main_variant.partition("+")
+    on = lambda v: "tensor cores" if v.startswith("mma") else "CUDA cores"
+    lines.append(f"Kernel variant: `{main_variant}` (dense and anchor scores on {on(main_build)}, reuse gathers on {on(gather_build or main_build)}, "
+                 f"the anchor's output over its own scores on CUDA cores); "
                  f"variants timed in this run: {', '.join('`'+v+'`' for v in variants)}. Model-level = "
                  f"(T_layer0 + 4 T_anchor + 27 T_reuse) / 32; speed-up = best baseline dense time / model-level time.")
     extra = [s for s in ours["shapes"] if s["variant"] == main_variant and "streaming" in s["kernels"]]

@@ -7,7 +7,7 @@ public enum DecodeBench {
     public static func run(device: CUDADevice, compiler: KernelCompiler, batches: [Int], lengths: [Int],
                            queryHeads: Int = 32, kvHeads: Int = 8, headDim: Int = 128, dtype: KVDType = .bf16,
                            fraction: Double = 0.10,
-                           variants: [(main: DecodeVariant, gather: DecodeVariant)] = [(DecodeVariant(), .gather)], progress: (String) -> Void) throws -> DecodeBenchReport {
+                           variants: [(main: DecodeVariant, gather: DecodeVariant)] = [(DecodeVariant(), DecodeVariant())], progress: (String) -> Void) throws -> DecodeBenchReport {
         let kernels = try variants.map { v throws -> DecodeKernels in
             try DecodeKernels(device: device, compiler: compiler, dtype: dtype, headDim: headDim,
                               queryHeads: queryHeads, kvHeads: kvHeads, main: v.main, gather: v.gather)

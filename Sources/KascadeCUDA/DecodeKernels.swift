@@ -1,8 +1,10 @@
 /// The decode kernels for one (dtype, head dim, group size), compiled for the device, and their
 /// host-side launchers (Kascade: Deshmukh et al., arXiv 2512.16391; flash-decoding split-KV).
 ///
-/// Two builds of the attention kernels: `main` for dense decode and anchor scores (streaming
-/// reads), `gather` for attention over index lists (anchor output, reuse layers).
+/// Builds of the attention kernels: `main` for dense decode and anchor scores (streaming reads),
+/// `gather` for attention over index lists (reuse layers, StreamingLLM; by default the same
+/// tensor-core build), and a CUDA-core build for the anchor's output over its own scores
+/// (`decode_sparse_logits_split`, which only that family has).
 public final class DecodeKernels {
     /// Owning device.
     public let device: CUDADevice
@@ -21,6 +23,9 @@ public final class DecodeKernels {
 
     let main: AttentionKernelSet
     let gather: AttentionKernelSet
+    /// The build whose `decode_sparse_logits_split` the anchor's output uses: `gather` when it has
+    /// one, else a CUDA-core build (``DecodeVariant/gather``); nil for groups that are not a multiple of 4.
+    let overScores: AttentionKernelSet?
     let topk: CUDAModule
     let pool: KernelFunction
     let selectTopK: KernelFunction
@@ -71,7 +76,7 @@ public final class DecodeKernels {
     /// Compiles (or loads from the cache) the kernels; throws `.unsupported` for other head dims.
     public init(device: CUDADevice, compiler: KernelCompiler, dtype: KVDType, headDim: Int,
                 queryHeads: Int, kvHeads: Int, main: DecodeVariant = DecodeVariant(),
-                gather: DecodeVariant = .gather) throws(CUDAError) {
+                gather: DecodeVariant = DecodeVariant()) throws(CUDAError) {
         let group = try KernelShape.group(headDim: headDim, queryHeads: queryHeads, kvHeads: kvHeads, maxGroup: 16,
                                           what: "decode attention")
         self.device = device
@@ -82,6 +87,11 @@ public final class DecodeKernels {
         self.main = try AttentionKernelSet(device: device, compiler: compiler, dtype: dtype, headDim: headDim, group: group, variant: main)
         self.gather = main.description == gather.description ? self.main
             : try AttentionKernelSet(device: device, compiler: compiler, dtype: dtype, headDim: headDim, group: group, variant: gather)
+        if self.gather.sparseLogitsSplit != nil { overScores = self.gather }
+        else if group % 4 == 0 {
+            overScores = try AttentionKernelSet(device: device, compiler: compiler, dtype: dtype, headDim: headDim, group: group,
+                                                variant: .gather)
+        } else { overScores = nil }
         topk = try CUDAModule(device: device, cubin: try compiler.cubin(.decodeTopK, defines: ["GROUP": "\(group)"]))
         pool = try topk.function("decode_pool")
         selectTopK = try topk.function("decode_select")

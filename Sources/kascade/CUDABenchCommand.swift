@@ -13,8 +13,8 @@ struct CUDABenchCommand: ParsableCommand {
     @Option(help: "Batch sizes, comma-separated.") var batches: String = "1,8,64"
     @Option(help: "Context lengths, comma-separated.") var lengths: String = "8192,32768,65536,131072"
     @Option(help: "Budget fraction of the sparse kernels.") var fraction: Double = 0.10
-    @Option(help: "Kernel variants to time, comma-separated MAIN[+GATHER], each TILExSTAGESxWAVES (tile 32, 64 or mma; stages 2-4).")
-    var variants: String = "mma2x4+32x2x8"
+    @Option(help: "Kernel variants to time, comma-separated MAIN[+GATHER], each TILExSTAGESxWAVES (tile 32, 64 or mma; stages 2-4); GATHER (reuse layers, StreamingLLM) defaults to MAIN. The anchor's output over its own scores runs on GATHER when that is a CUDA-core build, else on 32x2x8.")
+    var variants: String = "mma2x4"
     @Option(help: "Write the results as JSON to this file.") var json: String?
     @Option(help: "Dense causal prefill lengths (batch 1, T = N), comma-separated; empty for none.")
     var prefillLengths: String = "8192,32768,65536"
@@ -36,7 +36,7 @@ struct CUDABenchCommand: ParsableCommand {
         let vs = variants.split(separator: ",").compactMap { item -> (main: DecodeVariant, gather: DecodeVariant)? in
             let parts = item.split(separator: "+")
             guard let m = DecodeVariant(String(parts[0])) else { return nil }
-            guard parts.count > 1 else { return (m, .gather) }
+            guard parts.count > 1 else { return (m, m) }
             guard parts.count == 2, let gv = DecodeVariant(String(parts[1])) else { return nil }
             return (m, gv)
         }

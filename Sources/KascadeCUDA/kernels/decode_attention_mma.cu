@@ -60,13 +60,26 @@ __device__ __forceinline__ void decode_split(
         int ga = headMap ? headMap[g] : g;
         irow = idx + b * idxBatchStride + ga * idxRowStride;
     }
+    // Each thread copies LOADS 16-byte pieces of a tile: rows tid / CHUNKS + i * ROWS_PER_PASS, column
+    // tid % CHUNKS. Gathers read the positions of the next tile one iteration early (pidx), so the
+    // index load's latency stays off the row copies.
+    constexpr int LOADS = TILE * CHUNKS / THREADS;
+    constexpr int ROWS_PER_PASS = THREADS / CHUNKS;
+    int pidx[LOADS];
+    auto fetch_idx = [&](int t0) {
+        #pragma unroll
+        for (int i = 0; i < LOADS; ++i) {
+            int j = t0 + tid / CHUNKS + i * ROWS_PER_PASS;
+            pidx[i] = (INDEXED && j < end) ? irow[j] : j;
+        }
+    };
     auto load_tile = [&](int t0, int stage) {
         #pragma unroll
-        for (int c = tid; c < TILE * CHUNKS; c += THREADS) {
-            int r = c / CHUNKS, col = c % CHUNKS;
+        for (int i = 0; i < LOADS; ++i) {
+            int r = tid / CHUNKS + i * ROWS_PER_PASS, col = tid % CHUNKS;
             int j = t0 + r;
             bool valid = j < end;
-            long long pos = valid ? (INDEXED ? (long long)irow[j] : (long long)j) : 0;
+            long long pos = valid ? (INDEXED ? (long long)pidx[i] : (long long)j) : 0;
             size_t off = (size_t)(stage * TILE + r) * ROW_STRIDE + col * 16;
             cp_async16(ks + off, kb + pos * D + col * 8, valid);
             if (DO_PV) cp_async16(vs + off, vb + pos * D + col * 8, valid);
@@ -76,9 +89,10 @@ __device__ __forceinline__ void decode_split(
     const int ntiles = end > begin ? (end - begin + TILE - 1) / TILE : 0;
     #pragma unroll
     for (int st = 0; st < STAGES - 1; ++st) {
-        if (st < ntiles) load_tile(begin + st * TILE, st);
+        if (st < ntiles) { if (INDEXED) fetch_idx(begin + st * TILE); load_tile(begin + st * TILE, st); }
         cp_async_commit();
     }
+    if (INDEXED) fetch_idx(begin + (STAGES - 1) * TILE);
     __syncthreads();                          // query rows visible
 
     // Query fragments (A operand), kept in registers.
@@ -102,7 +116,10 @@ __device__ __forceinline__ void decode_split(
         __syncthreads();
         {
             const int nt = t + STAGES - 1;
-            if (nt < ntiles) load_tile(begin + nt * TILE, nt % STAGES);
+            if (nt < ntiles) {
+                load_tile(begin + nt * TILE, nt % STAGES);
+                if (INDEXED) fetch_idx(begin + (nt + 1) * TILE);
+            }
             cp_async_commit();
         }
         const int wkey = begin + t * TILE + warp * KPW;        // this warp's first key

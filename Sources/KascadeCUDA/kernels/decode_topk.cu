@@ -342,7 +342,7 @@ __device__ __forceinline__ void pool_select(const float* __restrict__ logits, lo
 #if GROUP % 4 == 0
     // Coalesced: in step quad q, warp w covers the 128 keys from s0 + q * 4 * THREADS + 128 w, and its
     // load c reads 16-byte piece c * 32 + lane of their logits: key (c * 32 + lane) / F, heads 4 sub
-    // to 4 sub + 3, so a warp's load is 512 contiguous bytes. The F lanes of a key add their sums.
+    // to 4 sub + 3, so a warp's load is 512 contiguous bytes. The F lanes of a key chain their sums.
     constexpr int F = GROUP / 4;
     const int lane = tid & 31, sub = lane % F, wbase = (tid >> 5) * 128;
     const int len4 = (len + 3) & ~3;                                   // sp and pooled are zero-padded to a quad
@@ -371,17 +371,22 @@ __device__ __forceinline__ void pool_select(const float* __restrict__ logits, lo
             for (int e = 0; e < BATCH; ++e) {
                 const int q = (e0 + e) / GROUP, c = (e0 + e) % GROUP;
                 const int key = s0 + q * THREADS * 4 + wbase + (c * 32 + lane) / F;
+                // Heads added in order, as pool_quad does, so every path gives bit-identical sums:
+                // lane sub continues the sum of lane sub - 1.
+                const float e0 = __expf(raw[e].x - myL[0]), e1 = __expf(raw[e].y - myL[1]);
+                const float e2 = __expf(raw[e].z - myL[2]), e3 = __expf(raw[e].w - myL[3]);
                 float pv = 0.f;
-                pv += __expf(raw[e].x - myL[0]); pv += __expf(raw[e].y - myL[1]);
-                pv += __expf(raw[e].z - myL[2]); pv += __expf(raw[e].w - myL[3]);
                 #pragma unroll
-                for (int o = 1; o < F; o <<= 1) pv += __shfl_xor_sync(0xffffffffu, pv, o);
+                for (int t = 0; t < F; ++t) {
+                    const float before = t == 0 ? 0.f : __shfl_up_sync(0xffffffffu, pv, 1);
+                    if (sub == t) { pv = before; pv += e0; pv += e1; pv += e2; pv += e3; }
+                }
                 if (key >= len) pv = 0.f;                              // past the row's end
-                if (sub == 0 && key < len4) {
+                if (sub == F - 1 && key < len4) {
                     sp[key] = pv;
                     if (prow) prow[key] = pv;
                 }
-                hist_add(hA, __float_as_uint(pv) >> 21, sub == 0 && key < len);
+                hist_add(hA, __float_as_uint(pv) >> 21, sub == F - 1 && key < len);
             }
         }
     }
