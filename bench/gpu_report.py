@@ -123,8 +123,7 @@ def main():
     lines.append("")
     main_build, _, gather_build = main_variant.partition("+")
     on = lambda v: "tensor cores" if v.startswith("mma") else "CUDA cores"
-    lines.append(f"Kernel variant: `{main_variant}` (dense and anchor scores on {on(main_build)}, reuse gathers on {on(gather_build or main_build)}, "
-                 f"the anchor's output over its own scores on CUDA cores); "
+    lines.append(f"Kernel variant: `{main_variant}` (dense and anchor scores on {on(main_build)}, gathers (anchor output, reuse) on {on(gather_build or main_build)}); "
                  f"variants timed in this run: {', '.join('`'+v+'`' for v in variants)}. Model-level = "
                  f"(T_layer0 + 4 T_anchor + 27 T_reuse) / 32; speed-up = best baseline dense time / model-level time.")
     extra = [s for s in ours["shapes"] if s["variant"] == main_variant and "streaming" in s["kernels"]]

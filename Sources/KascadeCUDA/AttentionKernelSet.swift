@@ -16,8 +16,8 @@ final class AttentionKernelSet {
     let denseLogitsSplit: KernelFunction
     let scoresSplit: KernelFunction
     let sparseSplit: KernelFunction
-    /// Attention over listed keys whose scores are given (`decode_sparse_logits_split`): CUDA-core
-    /// builds for groups that are a multiple of 4; nil otherwise.
+    /// Attention over listed keys whose scores are given (`decode_sparse_logits_split`): groups that
+    /// are a multiple of 4; nil otherwise.
     let sparseLogitsSplit: KernelFunction?
     private var slotsCache: [String: Int] = [:]
 
@@ -41,7 +41,7 @@ final class AttentionKernelSet {
         denseLogitsSplit = try module.function("decode_dense_logits_split")
         scoresSplit = try module.function("decode_scores_split")
         sparseSplit = try module.function("decode_sparse_split")
-        sparseLogitsSplit = !variant.mma && group % 4 == 0 ? try module.function("decode_sparse_logits_split") : nil
+        sparseLogitsSplit = group % 4 == 0 ? try module.function("decode_sparse_logits_split") : nil
     }
 
     /// Dynamic shared memory of the split kernels, bytes.

@@ -3,8 +3,8 @@
 
 extension DecodeKernels {
     /// Whether ``sparseOverScores(_:idx:idxStride:idxHeads:count:logits:logitStride:out:stream:)``
-    /// is built for this group (a CUDA-core build; group a multiple of 4).
-    public var gathersOverScores: Bool { overScores != nil }
+    /// is built for this group (a multiple of 4).
+    public var gathersOverScores: Bool { gather.sparseLogitsSplit != nil }
 
     /// Attention of each query head over `count` positions of `idx [B, idxHeads, idxStride]` (its KV
     /// head's row, or row 0 for every head when `idxHeads == 1`), with the scaled scores read from
@@ -12,7 +12,8 @@ extension DecodeKernels {
     public func sparseOverScores(_ p: DecodeInputs, idx: UInt64, idxStride: Int, idxHeads: Int, count: Int,
                                  logits: UInt64, logitStride: Int, out: UInt64, stream: CUDAStream) throws(CUDAError) {
         try validate(p)
-        guard let set = overScores, let fn = set.sparseLogitsSplit else {
+        let set = gather
+        guard let fn = set.sparseLogitsSplit else {
             throw .unsupported("attention over given scores needs a GQA group that is a multiple of 4 (group \(group))")
         }
         guard count > 0, count <= idxStride, idxHeads == 1 || idxHeads == kvHeads else {

@@ -1,10 +1,9 @@
 /// The decode kernels for one (dtype, head dim, group size), compiled for the device, and their
 /// host-side launchers (Kascade: Deshmukh et al., arXiv 2512.16391; flash-decoding split-KV).
 ///
-/// Builds of the attention kernels: `main` for dense decode and anchor scores (streaming reads),
-/// `gather` for attention over index lists (reuse layers, StreamingLLM; by default the same
-/// tensor-core build), and a CUDA-core build for the anchor's output over its own scores
-/// (`decode_sparse_logits_split`, which only that family has).
+/// Two builds of the attention kernels: `main` for dense decode and anchor scores (streaming
+/// reads), `gather` for attention over index lists (anchor output, reuse layers, StreamingLLM; by
+/// default the same tensor-core build).
 public final class DecodeKernels {
     /// Owning device.
     public let device: CUDADevice
@@ -23,9 +22,6 @@ public final class DecodeKernels {
 
     let main: AttentionKernelSet
     let gather: AttentionKernelSet
-    /// The build whose `decode_sparse_logits_split` the anchor's output uses: `gather` when it has
-    /// one, else a CUDA-core build (``DecodeVariant/gather``); nil for groups that are not a multiple of 4.
-    let overScores: AttentionKernelSet?
     let topk: CUDAModule
     let pool: KernelFunction
     let selectTopK: KernelFunction
@@ -87,11 +83,6 @@ public final class DecodeKernels {
         self.main = try AttentionKernelSet(device: device, compiler: compiler, dtype: dtype, headDim: headDim, group: group, variant: main)
         self.gather = main.description == gather.description ? self.main
             : try AttentionKernelSet(device: device, compiler: compiler, dtype: dtype, headDim: headDim, group: group, variant: gather)
-        if self.gather.sparseLogitsSplit != nil { overScores = self.gather }
-        else if group % 4 == 0 {
-            overScores = try AttentionKernelSet(device: device, compiler: compiler, dtype: dtype, headDim: headDim, group: group,
-                                                variant: .gather)
-        } else { overScores = nil }
         topk = try CUDAModule(device: device, cubin: try compiler.cubin(.decodeTopK, defines: ["GROUP": "\(group)"]))
         pool = try topk.function("decode_pool")
         selectTopK = try topk.function("decode_select")

@@ -15,10 +15,10 @@ public struct DecodeVariant: Sendable, CustomStringConvertible {
     /// The default for dense decode and anchor scores: tensor cores, 2 stages, 4 waves (`mma2x4`).
     public init() {}
 
-    /// The CUDA-core build for gathers: 32-key tiles, 2 stages, 8 waves (`32x2x8`). It runs the
-    /// anchor's output over its own scores and vAttention's fp32 scores; the gathers of reuse
-    /// layers use the tensor-core build (`mma2x4`), which reads its next tile's positions one
-    /// tile early and was 4-11% faster at batch 8 and 64 on the H100.
+    /// The CUDA-core build for gathers: 32-key tiles, 2 stages, 8 waves (`32x2x8`), which keeps
+    /// many rows in flight per multiprocessor. vAttention's scores use it (fp32 products, as the CPU
+    /// computes them); the default gathers use the tensor-core build (`mma2x4`), which reads its
+    /// next tile's positions one tile early and was 4-11% faster at batch 8 and 64 on the H100.
     public static let gather = DecodeVariant("32x2x8")!
 
     /// Parses `T`, `TxS` or `TxSxW` (`mma` for T: tensor cores, 64-key tiles; a trailing `b`:

@@ -140,7 +140,7 @@ public enum PeerCheck {
                         let kept = maskSet(tKept, b, h, stride: N, bit: h % gs).filter { tPages[row + Int($0) / 16] & groupBits != 0 }
                         if kept.count != Int(tCounts[b * H + h]) { countMismatch += 1 }
                         cpuKept += pruned[h].kept.count
-                        tally.kept(gpu: kept, cpu: pruned[h], sharedPages: Set(gpuPages).intersection(cpuPages.pages[h]))
+                        tally.kept(gpu: kept, cpu: pruned[h], sharedPages: Set(gpuPages).intersection(cpuPages.pages[h]), topP: tw.topP)
                         ref.replaceSubrange((b * H + h) * d..<(b * H + h + 1) * d, with: PeerReference.attend(q: qp, kv: kv, head: h, positions: kept))
                     }
                 }

@@ -26,7 +26,10 @@ constexpr int CHUNKS = ROW_BYTES / 16;
 constexpr int KSTEPS = D / 16;                // k-steps of the score product
 constexpr int NT = D / 8;                     // n-tiles of the output
 
-template <bool INDEXED, bool DO_PV, bool WRITE_LOGITS>
+// LOGITS_IN (gathers only, GROUP a multiple of 4): the scores of the listed keys are read from
+// `logits` (the anchor's own scaled scores, row g) instead of computed, so only value rows are
+// gathered; the rows of the score tile past GROUP are -inf.
+template <bool INDEXED, bool DO_PV, bool WRITE_LOGITS, bool LOGITS_IN = false>
 __device__ __forceinline__ void decode_split(
     const kv_t* __restrict__ q, const kv_t* __restrict__ k, const kv_t* __restrict__ v,
     long long kvBatchStride, long long kvHeadStride,
@@ -47,12 +50,14 @@ __device__ __forceinline__ void decode_split(
     const int end = min(n, begin + chunk);
 
     // Query rows (zero beyond GROUP).
-    for (int i = tid; i < 16 * CHUNKS; i += THREADS) {
+    for (int i = tid; i < 16 * CHUNKS && !LOGITS_IN; i += THREADS) {
         int r = i / CHUNKS, c = i % CHUNKS;
         uint4 val = make_uint4(0, 0, 0, 0);
         if (r < GROUP) val = *reinterpret_cast<const uint4*>(q + ((long long)b * H + g * GROUP + r) * D + c * 8);
         *reinterpret_cast<uint4*>(qs + r * ROW_STRIDE + c * 16) = val;
     }
+    float* ls = reinterpret_cast<float*>(ks);                  // LOGITS_IN: [STAGES][TILE][GROUP]
+    const float* lrow = LOGITS_IN ? logits + ((long long)b * gridDim.y + g) * logitRowStride * GROUP : nullptr;
     const kv_t* kb = k + b * kvBatchStride + g * kvHeadStride;
     const kv_t* vb = v + b * kvBatchStride + g * kvHeadStride;
     const int* irow = nullptr;
@@ -81,7 +86,11 @@ __device__ __forceinline__ void decode_split(
             bool valid = j < end;
             long long pos = valid ? (INDEXED ? (long long)pidx[i] : (long long)j) : 0;
             size_t off = (size_t)(stage * TILE + r) * ROW_STRIDE + col * 16;
-            cp_async16(ks + off, kb + pos * D + col * 8, valid);
+            if (LOGITS_IN) {
+                if (col < GROUP / 4) cp_async16(ls + (stage * TILE + r) * GROUP + col * 4, lrow + pos * GROUP + col * 4, valid);
+            } else {
+                cp_async16(ks + off, kb + pos * D + col * 8, valid);
+            }
             if (DO_PV) cp_async16(vs + off, vb + pos * D + col * 8, valid);
         }
     };
@@ -98,7 +107,7 @@ __device__ __forceinline__ void decode_split(
     // Query fragments (A operand), kept in registers.
     unsigned qa[KSTEPS][4];
     #pragma unroll
-    for (int ks_ = 0; ks_ < KSTEPS; ++ks_) {
+    for (int ks_ = 0; ks_ < KSTEPS && !LOGITS_IN; ++ks_) {
         int mi = lane >> 3;
         int row = (lane & 7) + (mi & 1) * 8, col = ks_ * 16 + (mi >> 1) * 8;
         ldmatrix_x4(qa[ks_], qs + row * ROW_STRIDE + col * 2);
@@ -125,10 +134,20 @@ __device__ __forceinline__ void decode_split(
         const int wkey = begin + t * TILE + warp * KPW;        // this warp's first key
         const unsigned char* kt = ks + (size_t)(stage * TILE + warp * KPW) * ROW_STRIDE;
 
-        // S = Q K^T over the warp's 16 keys: two n-tiles of 8 keys.
+        // S = Q K^T over the warp's 16 keys: two n-tiles of 8 keys (LOGITS_IN: read back).
         float s[2][4] = {{0.f, 0.f, 0.f, 0.f}, {0.f, 0.f, 0.f, 0.f}};
+        if (LOGITS_IN) {
+            #pragma unroll
+            for (int nt = 0; nt < 2; ++nt) {
+                #pragma unroll
+                for (int e = 0; e < 4; ++e) {
+                    const int kk = warp * KPW + nt * 8 + cq + (e & 1), row = r0 + (e >> 1) * 8;
+                    s[nt][e] = row < GROUP ? ls[(stage * TILE + kk) * GROUP + row] : NEG_INF;
+                }
+            }
+        }
         #pragma unroll
-        for (int ks_ = 0; ks_ < KSTEPS; ++ks_) {
+        for (int ks_ = 0; ks_ < KSTEPS && !LOGITS_IN; ++ks_) {
             unsigned bk[4];
             int mi = lane >> 3;
             int key = (lane & 7) + (mi >> 1) * 8, col = ks_ * 16 + (mi & 1) * 8;
@@ -276,3 +295,17 @@ extern "C" __global__ void __launch_bounds__(THREADS) decode_sparse_split(
                                     idxRowStride, headMap, count, chunk, scale, partO, partML,
                                     splits, nullptr, 0);
 }
+
+#if GROUP % 4 == 0
+/// Attention over listed positions whose scaled scores are already in `logits` [B, G, logitRowStride,
+/// GROUP] (Kascade's anchor over its own selection, identity head map): only values are gathered.
+extern "C" __global__ void __launch_bounds__(THREADS) decode_sparse_logits_split(
+    const kv_t* v, long long kvBatchStride, long long kvHeadStride,
+    const int* idx, long long idxBatchStride, long long idxRowStride,
+    int count, int chunk, float* partO, float2* partML, int splits, float* logits, long long logitRowStride)
+{
+    decode_split<true, true, false, true>(nullptr, v, v, kvBatchStride, kvHeadStride, idx, idxBatchStride,
+                                          idxRowStride, nullptr, count, chunk, 1.f, partO, partML,
+                                          splits, logits, logitRowStride);
+}
+#endif
