@@ -1,0 +1,30 @@
+import Testing
+@testable import KascadeCUDA
+
+@Suite("The GPU check's set comparison")
+struct SetTallyTests {
+    /// Candidates 0-3 with weights 4, 3, 2, 1 (mass 0.4, 0.3, 0.2, 0.1); top-p 0.7 keeps 0 and 1.
+    static let cpu: (positions: [Int32], weights: [Float], theta: Float, kept: [Int32]) = ([0, 1, 2, 3], [4, 3, 2, 1], 3, [0, 1])
+
+    @Test("a Twilight key kept where the heavier mass equals top-p is a near-tie")
+    func massTieForgiven() {
+        var tally = SetTally()
+        tally.kept(gpu: [0, 1, 2], cpu: Self.cpu, sharedPages: [0], topP: 0.7)
+        #expect(tally.hard == 0)
+    }
+
+    @Test("a Twilight key kept far from the threshold and from top-p is a mismatch")
+    func farKeyCounted() {
+        var tally = SetTally()
+        tally.kept(gpu: [0, 1, 2, 3], cpu: Self.cpu, sharedPages: [0], topP: 0.7)
+        #expect(tally.hard == 1)
+        #expect(!tally.row("twilight", "shape", 0, k: 4, note: "").passed)
+    }
+
+    @Test("keys on pages only one side took are not compared")
+    func otherPagesIgnored() {
+        var tally = SetTally()
+        tally.kept(gpu: [0, 1, 2, 3], cpu: Self.cpu, sharedPages: [1], topP: 0.7)
+        #expect(tally.hard == 0)
+    }
+}
