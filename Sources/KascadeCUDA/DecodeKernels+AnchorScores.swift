@@ -12,17 +12,16 @@ extension DecodeKernels {
     public func sparseOverScores(_ p: DecodeInputs, idx: UInt64, idxStride: Int, idxHeads: Int, count: Int,
                                  logits: UInt64, logitStride: Int, out: UInt64, stream: CUDAStream) throws(CUDAError) {
         try validate(p)
-        let set = gather
-        guard let fn = set.sparseLogitsSplit else {
+        guard let fn = gather.sparseLogitsSplit else {
             throw .unsupported("attention over given scores needs a GQA group that is a multiple of 4 (group \(group))")
         }
         guard count > 0, count <= idxStride, idxHeads == 1 || idxHeads == kvHeads else {
             throw .badArgument("sparse attention over \(count) of \(idxStride) indices in \(idxHeads) rows")
         }
-        let (splits, chunk) = try set.plan(set.sparseSplit, values: true, rows: p.batch * kvHeads, count: count)
+        let (splits, chunk) = try gather.plan(gather.sparseSplit, values: true, rows: p.batch * kvHeads, count: count)
         let ws = try workspace(batch: p.batch, splits: splits)
         let (bs, hs) = strides(p)
-        try fn.launch(grid: (splits, kvHeads, p.batch), block: AttentionKernelSet.threads, sharedBytes: set.sharedBytes(values: true),
+        try fn.launch(grid: (splits, kvHeads, p.batch), block: AttentionKernelSet.threads, sharedBytes: gather.sharedBytes(values: true),
                       stream: stream,
                       [.pointer(p.v), bs, hs, .pointer(idx), .int64(Int64(idxHeads * idxStride)),
                        .int64(idxHeads == 1 ? 0 : Int64(idxStride)), .int32(Int32(count)), .int32(Int32(chunk)),

@@ -183,16 +183,12 @@ public final class DecodeKernels {
     /// Keys a block keeps at least when the automatic path spreads a row over more blocks.
     static let minimumSpreadSlice = 8192
 
-    /// Largest cluster the automatic path pairs two blocks per multiprocessor for when the rows
-    /// take several waves. Since pass 1 reads the logits coalesced, clusters of 8 paired beat
-    /// clusters of 4 alone at 128k on the H100 (batch 8: 0.118 against 0.124 ms; batch 64: 0.640
-    /// against 0.668 ms; bench/results/coalesced-select-flat), where before they were slower.
-    static let largestPairedCluster = 8
-
     /// The automatic path's fused launch among cluster `sizes` (ascending), nil when no cluster
     /// holds a row (the split path). Several waves (the rows in their fewest blocks outnumber the
     /// multiprocessors): the fewest blocks per row that hold a row at two blocks per multiprocessor,
-    /// up to `largestPairedCluster`, else the fewest at one. One wave: the fewest blocks per row,
+    /// else the fewest at one (since pass 1 reads the logits coalesced, clusters of 8 paired beat
+    /// clusters of 4 alone at 128k on the H100: batch 8 0.118 against 0.124 ms, batch 64 0.640
+    /// against 0.668 ms, bench/results/coalesced-select-flat; before, they were slower). One wave: the fewest blocks per row,
     /// or more while the clusters still fit one wave and each block keeps `minimumSpreadSlice` keys;
     /// two blocks per multiprocessor where that slice fits them. Two per multiprocessor: 32
     /// registers, half the loads in flight per thread, one block's loads overlapping the other's
@@ -202,7 +198,7 @@ public final class DecodeKernels {
         let fits = { (c: Int, r: Int) in fusedLayout(length: length, blocks: c, resident: r, maxShared: maxShared) != nil }
         guard let least = sizes.first(where: { fits($0, 1) }) else { return nil }
         if rows * least > multiprocessors {
-            if let pair = sizes.first(where: { fits($0, 2) }), pair <= largestPairedCluster { return FusedKey(blocks: pair, resident: 2) }
+            if let pair = sizes.first(where: { fits($0, 2) }) { return FusedKey(blocks: pair, resident: 2) }
             return FusedKey(blocks: least, resident: 1)
         }
         let spread = sizes.last { fits($0, 1) && rows * $0 <= multiprocessors && (length + $0 - 1) / $0 >= minimumSpreadSlice } ?? least

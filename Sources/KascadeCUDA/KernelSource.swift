@@ -1,10 +1,12 @@
 /// A kernel source file embedded in the binary.
 public enum KernelSource: String, CaseIterable, Sendable {
-    /// Split-KV decode attention (dense, scores, sparse) and the combine step.
+    /// Split-KV decode attention (dense, scores, sparse) on CUDA cores, then the entry points of
+    /// `decode_attention_entries.cu`.
     case decodeAttention = "decode_attention.cu"
-    /// The same kernels on tensor cores (mma.sync).
+    /// The same kernels on tensor cores (mma.sync), with the same entry points.
     case decodeAttentionMMA = "decode_attention_mma.cu"
-    /// Pooled probabilities, radix top-k, random fill.
+    /// Pooled probabilities, radix top-k (split path, then the fused path of
+    /// `decode_pool_select.cu`), the split-KV combine step, random fill.
     case decodeTopK = "decode_topk.cu"
     /// Dense causal prefill on tensor cores (FlashAttention-2 style), with log-sum-exp.
     case prefillAttention = "prefill_attention.cu"
@@ -31,9 +33,15 @@ public enum KernelSource: String, CaseIterable, Sendable {
     public var text: String {
         let helpers = KernelSource.commonHelpers + "\n"
         switch self {
-        case .decodeAttention: return helpers + String(decoding: PackageResources.decode_attention_cu, as: UTF8.self)
-        case .decodeAttentionMMA: return helpers + String(decoding: PackageResources.decode_attention_mma_cu, as: UTF8.self)
-        case .decodeTopK: return String(decoding: PackageResources.decode_topk_cu, as: UTF8.self)
+        case .decodeAttention:
+            return helpers + String(decoding: PackageResources.decode_attention_cu, as: UTF8.self)
+                + String(decoding: PackageResources.decode_attention_entries_cu, as: UTF8.self)
+        case .decodeAttentionMMA:
+            return helpers + String(decoding: PackageResources.decode_attention_mma_cu, as: UTF8.self)
+                + String(decoding: PackageResources.decode_attention_entries_cu, as: UTF8.self)
+        case .decodeTopK:
+            return String(decoding: PackageResources.decode_topk_cu, as: UTF8.self)
+                + String(decoding: PackageResources.decode_pool_select_cu, as: UTF8.self)
         case .prefillAttention: return helpers + String(decoding: PackageResources.prefill_attention_cu, as: UTF8.self)
         case .prefillWgmma: return String(decoding: PackageResources.prefill_wgmma_cu, as: UTF8.self)
         case .decodePeers:

@@ -56,7 +56,7 @@ struct DecodeSelectHostTests {
             guard let key = got else { #expect(fits.isEmpty); continue }
             #expect(DecodeKernels.fusedLayout(length: n, blocks: key.blocks, resident: key.resident, maxShared: maxShared) != nil)
             if rows * fits.first! > sms {
-                let pair = pairs.first.flatMap { $0 <= DecodeKernels.largestPairedCluster ? $0 : nil }
+                let pair = pairs.first
                 #expect(key == DecodeKernels.FusedKey(blocks: pair ?? fits.first!, resident: pair == nil ? 1 : 2))
                 continue
             }

@@ -1,5 +1,5 @@
 // Decode attention on tensor cores (mma.sync m16n8k16, fp32 accumulation): the same kernels,
-// names and arguments as decode_attention.cu, for dense decode, Kascade's layer 0 and anchor
+// arguments and entry points (decode_attention_entries.cu) as decode_attention.cu, for dense decode, Kascade's layer 0 and anchor
 // scores (Deshmukh et al., arXiv 2512.16391) and sparse attention over index lists.
 //
 // The GROUP query heads of a KV head are the rows of a 16-row tile (rows >= GROUP are zero), so
@@ -260,52 +260,3 @@ __device__ __forceinline__ void decode_split(
         if (d == 0) partML[prow] = make_float2(M, l);
     }
 }
-
-extern "C" __global__ void __launch_bounds__(THREADS) decode_dense_split(
-    const kv_t* q, const kv_t* k, const kv_t* v, long long kvBatchStride, long long kvHeadStride,
-    int n, int chunk, float scale, float* partO, float2* partML, int splits)
-{
-    decode_split<false, true, false>(q, k, v, kvBatchStride, kvHeadStride, nullptr, 0, 0, nullptr,
-                                     n, chunk, scale, partO, partML, splits, nullptr, 0);
-}
-
-extern "C" __global__ void __launch_bounds__(THREADS) decode_dense_logits_split(
-    const kv_t* q, const kv_t* k, const kv_t* v, long long kvBatchStride, long long kvHeadStride,
-    int n, int chunk, float scale, float* partO, float2* partML, int splits,
-    float* logits, long long logitRowStride)
-{
-    decode_split<false, true, true>(q, k, v, kvBatchStride, kvHeadStride, nullptr, 0, 0, nullptr,
-                                    n, chunk, scale, partO, partML, splits, logits, logitRowStride);
-}
-
-extern "C" __global__ void __launch_bounds__(THREADS) decode_scores_split(
-    const kv_t* q, const kv_t* k, long long kvBatchStride, long long kvHeadStride,
-    int n, int chunk, float scale, float2* partML, int splits, float* logits, long long logitRowStride)
-{
-    decode_split<false, false, true>(q, k, k, kvBatchStride, kvHeadStride, nullptr, 0, 0, nullptr,
-                                     n, chunk, scale, nullptr, partML, splits, logits, logitRowStride);
-}
-
-extern "C" __global__ void __launch_bounds__(THREADS) decode_sparse_split(
-    const kv_t* q, const kv_t* k, const kv_t* v, long long kvBatchStride, long long kvHeadStride,
-    const int* idx, long long idxBatchStride, long long idxRowStride, const int* headMap,
-    int count, int chunk, float scale, float* partO, float2* partML, int splits)
-{
-    decode_split<true, true, false>(q, k, v, kvBatchStride, kvHeadStride, idx, idxBatchStride,
-                                    idxRowStride, headMap, count, chunk, scale, partO, partML,
-                                    splits, nullptr, 0);
-}
-
-#if GROUP % 4 == 0
-/// Attention over listed positions whose scaled scores are already in `logits` [B, G, logitRowStride,
-/// GROUP] (Kascade's anchor over its own selection, identity head map): only values are gathered.
-extern "C" __global__ void __launch_bounds__(THREADS) decode_sparse_logits_split(
-    const kv_t* v, long long kvBatchStride, long long kvHeadStride,
-    const int* idx, long long idxBatchStride, long long idxRowStride,
-    int count, int chunk, float* partO, float2* partML, int splits, float* logits, long long logitRowStride)
-{
-    decode_split<true, true, false, true>(nullptr, v, v, kvBatchStride, kvHeadStride, idx, idxBatchStride,
-                                          idxRowStride, nullptr, count, chunk, 1.f, partO, partML,
-                                          splits, logits, logitRowStride);
-}
-#endif
