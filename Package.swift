@@ -39,6 +39,7 @@ let package = Package(
                 .embedInCode("kernels/prefill_attention.cu"),
                 .embedInCode("kernels/prefill_wgmma.cu"),
                 .embedInCode("kernels/decode_peers.cu"),
+                .embedInCode("kernels/decode_peers_select.cu"),
                 .embedInCode("kernels/decode_peers_twilight_vattention.cu"),
                 .embedInCode("kernels/decode_peers_attend.cu"),
                 .embedInCode("kernels/prefill_anchor.cu"),

@@ -19,6 +19,9 @@ final class AttentionKernelSet {
     /// Attention over listed keys whose scores are given (`decode_sparse_logits_split`): groups that
     /// are a multiple of 4; nil otherwise.
     let sparseLogitsSplit: KernelFunction?
+    /// Quest's attention over page lists with per-head page bits (`decode_page_list_split`): the
+    /// tensor-core builds only; nil otherwise.
+    let pageListSplit: KernelFunction?
     private var slotsCache: [String: Int] = [:]
 
     /// Compiles (or loads from the disk cache) `variant` for the element type, head dim and group.
@@ -42,7 +45,12 @@ final class AttentionKernelSet {
         scoresSplit = try module.function("decode_scores_split")
         sparseSplit = try module.function("decode_sparse_split")
         sparseLogitsSplit = group % 4 == 0 ? try module.function("decode_sparse_logits_split") : nil
+        pageListSplit = variant.mma ? try module.function("decode_page_list_split") : nil
     }
+
+    /// Dynamic shared memory of `decode_page_list_split`: the sparse kernel's and each stage's 4 page
+    /// numbers and head bits.
+    var pageListSharedBytes: Int { sharedBytes(values: true) + variant.stages * 32 }
 
     /// Dynamic shared memory of the split kernels, bytes.
     func sharedBytes(values: Bool) -> Int {

@@ -13,7 +13,8 @@ public enum KernelSource: String, CaseIterable, Sendable {
     /// Dense causal prefill on Hopper (wgmma, TMA, warp specialisation), with log-sum-exp.
     case prefillWgmma = "prefill_wgmma.cu"
     /// Quest, Twilight and vAttention decode: page bounds, int4 keys, selections, masked attention
-    /// (`decode_peers.cu`, then `decode_peers_twilight_vattention.cu` and `decode_peers_attend.cu`).
+    /// (`decode_peers.cu`, then `decode_peers_select.cu`, `decode_peers_twilight_vattention.cu` and
+    /// `decode_peers_attend.cu`).
     case decodePeers = "decode_peers.cu"
     /// Kascade prefill anchor: per-row log-sum-exp, tile-pooled scores, per-tile top-k.
     case prefillAnchor = "prefill_anchor.cu"
@@ -46,6 +47,7 @@ public enum KernelSource: String, CaseIterable, Sendable {
         case .prefillWgmma: return String(decoding: PackageResources.prefill_wgmma_cu, as: UTF8.self)
         case .decodePeers:
             return helpers + String(decoding: PackageResources.decode_peers_cu, as: UTF8.self)
+                + String(decoding: PackageResources.decode_peers_select_cu, as: UTF8.self)
                 + String(decoding: PackageResources.decode_peers_twilight_vattention_cu, as: UTF8.self)
                 + String(decoding: PackageResources.decode_peers_attend_cu, as: UTF8.self)
         case .prefillAnchor: return helpers + String(decoding: PackageResources.prefill_anchor_cu, as: UTF8.self)

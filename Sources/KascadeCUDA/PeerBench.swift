@@ -88,13 +88,33 @@ public enum PeerBench {
                 }
                 let questListed = Double(try peers.existing("pageCount")!.download(Int32.self, count: B * G).reduce(0) { $0 + Int($1) })
                     / Double(B * G * pages)
-                // Quest's steps: page scores and per-head top pages; then the page list; the rest is attention and combine.
-                try record("quest.pages", bytes: meta) { i in
-                    try peers.questSelection(inputs(i), pages: pageView(i), keep: keep, through: .pages, stream: stream)
+                // Quest's steps: the page scores alone, then the whole selection (scores, each head's top
+                // pages, the group's list); the rest is attention and combine.
+                try record("quest.scores", bytes: meta) { i in
+                    try peers.questSelection(inputs(i), pages: pageView(i), keep: keep, scoresOnly: true, stream: stream)
                 }
-                try record("quest.list", bytes: meta) { i in
-                    try peers.questSelection(inputs(i), pages: pageView(i), keep: keep, through: .list, stream: stream)
+                try record("quest.selection", bytes: meta) { i in
+                    try peers.questSelection(inputs(i), pages: pageView(i), keep: keep, scoresOnly: false, stream: stream)
                 }
+                // The same step by step (memset, per-head selection, compaction) and on CUDA cores, for a
+                // before/after in one run.
+                peers.tensorCoreAttention = false
+                try record("quest.cudaCores", bytes: meta + Double(B * H * min(N, keep * 16)) * 2 * row) { i in
+                    try peers.quest(inputs(i), pages: pageView(i), keep: keep, out: out.address, stream: stream)
+                }
+                peers.fusedSelection = false
+                try record("quest.before", bytes: meta + Double(B * H * min(N, keep * 16)) * 2 * row) { i in
+                    try peers.quest(inputs(i), pages: pageView(i), keep: keep, out: out.address, stream: stream)
+                }
+                try record("quest.selection.before", bytes: meta) { i in
+                    try peers.questSelection(inputs(i), pages: pageView(i), keep: keep, scoresOnly: false, stream: stream)
+                }
+                try record("twilight.before", bytes: meta + Double(B * G * min(N, keep0 * 16)) * (row / 4 + 8)) { i in
+                    try peers.twilight(inputs(i), pages: pageView(i), keys: int4View(i), keep: keep0, topP: twilight.topP,
+                                       out: out.address, kept: counts.address, stream: stream)
+                }
+                peers.fusedSelection = true
+                peers.tensorCoreAttention = true
                 try record("twilight", bytes: meta + Double(B * G * min(N, keep0 * 16)) * (row / 4 + 8)) { i in
                     try peers.twilight(inputs(i), pages: pageView(i), keys: int4View(i), keep: keep0, topP: twilight.topP,
                                        out: out.address, kept: counts.address, stream: stream)
@@ -125,7 +145,8 @@ public enum PeerBench {
                 }
                 let ms = { (n: String) in timings[n]!.medianMs }
                 var speedups: [String: Double] = [:]
-                for m in ["quest", "twilight", "vattention", "quest.scan", "twilight.scan"] { speedups[m] = ms("dense") / ms(m) }
+                for m in ["quest", "twilight", "vattention", "quest.scan", "twilight.scan", "quest.cudaCores", "quest.before",
+                          "twilight.before"] { speedups[m] = ms("dense") / ms(m) }
                 shapes.append(PeerBenchShape(mode: mode, batch: B, length: N, k: k, kernels: timings, speedupOverDense: speedups,
                                              questPages: keep, twilightCandidatePages: keep0, twilightMeanKept: meanKept,
                                              vattentionMeanSample: meanB, topTenthMass: mass, questListedFraction: questListed,
@@ -134,7 +155,9 @@ public enum PeerBench {
                          "twilight \(format3(ms("twilight"))) (\(format2(speedups["twilight"]!))x, kept \(formatFixed(meanKept, 0)) of \(min(N, keep0 * 16))), " +
                          "vattention \(format3(ms("vattention"))) (\(format2(speedups["vattention"]!))x, b \(formatFixed(meanB, 0))), " +
                          "append quest \(format3(ms("quest.append"))) twilight \(format3(ms("twilight.append"))) ms; " +
-                         "quest steps: pages \(format3(ms("quest.pages"))), + list \(format3(ms("quest.list"))) ms; " +
+                         "quest steps: page scores \(format3(ms("quest.scores"))), selection \(format3(ms("quest.selection"))) ms " +
+                         "(before \(format3(ms("quest.selection.before")))); before: quest on CUDA cores \(format2(speedups["quest.cudaCores"]!))x, " +
+                         "step by step \(format2(speedups["quest.before"]!))x, twilight \(format2(speedups["twilight.before"]!))x; " +
                          "position-split scan: quest \(format2(speedups["quest.scan"]!))x twilight \(format2(speedups["twilight.scan"]!))x")
             }
         }

@@ -87,14 +87,19 @@ public enum PeerCheck {
             return (0..<stride).filter { words[base + $0] >> UInt32(bit) & 1 == 1 }.map { Int32($0) }
         }
 
-        // Quest.
+        // Quest: the default path (one selection kernel, tensor-core attention over the page list),
+        // the same selection with the CUDA-core attention, and the step-by-step selection.
         let keep = QuestAttention().pagesToKeep(contextLength: N)
-        try out.fill(byte: 0xff)
-        try kern.quest(inputs, pages: pv, keep: keep, out: out.address, stream: stream)
-        try stream.synchronize()
-        let qOut = try out.download(Float.self, count: B * H * d)
-        let qMask = try kern.existing("pageMask")!.download(UInt32.self, count: B * G * pages)
-        do {
+        for (name, fused, tensorCores) in [("quest", true, true), ("quest cuda-cores", true, false), ("quest step-by-step", false, false)] {
+            kern.fusedSelection = fused
+            kern.tensorCoreAttention = tensorCores
+            defer { kern.fusedSelection = true; kern.tensorCoreAttention = true }
+            try out.fill(byte: 0xff)
+            try kern.existing("pageMask")?.fill(byte: 0xff)
+            try kern.quest(inputs, pages: pv, keep: keep, out: out.address, stream: stream)
+            try stream.synchronize()
+            let qOut = try out.download(Float.self, count: B * H * d)
+            let qMask = try kern.existing("pageMask")!.download(UInt32.self, count: B * G * pages)
             var ref = [Float](repeating: 0, count: B * H * d)
             var tally = SetTally()
             for b in 0..<B {
@@ -108,7 +113,7 @@ public enum PeerCheck {
                     }
                 }
             }
-            rows.append(tally.row("quest", shape, DecodeCheck.relError(qOut, ref), k: min(N, keep * 16),
+            rows.append(tally.row(name, shape, DecodeCheck.relError(qOut, ref), k: min(N, keep * 16),
                                   note: "\(keep) pages of \(pages)"))
         }
 

@@ -32,12 +32,22 @@ public final class PeerDecodeKernels {
     /// Quest and Twilight attend over the compacted page lists (default); false: the earlier
     /// position-split attention that scans the whole mask (kept for before/after timings).
     public var listDriven = true
+    /// Quest's selection (and Twilight's candidate pages) in one kernel per group that writes the
+    /// mask row and the page list (`quest_select_list`) where a group's scores fit its registers;
+    /// false: page scores, memset, per-head `peer_select` and `peer_compact_pages` (kept for
+    /// before/after timings and for larger shapes).
+    public var fusedSelection = true
+    /// Quest attends over its page list on tensor cores (`decode_page_list_split`) after the fused
+    /// selection; false: the CUDA-core `peer_attend_page_list`.
+    public var tensorCoreAttention = true
 
     let module: CUDAModule
     let pagesFn, pageScoresFn, selectFn, quantizeFn, estimateFn, topPFn, sampleFn: KernelFunction
     let attendPagesFn, attendTokensFn, combineFn: KernelFunction
-    let compactFn, attendPageListFn, attendTokenListFn, peakedKeysFn, peakedQueriesFn: KernelFunction
+    let compactFn, attendPageListFn, attendTokenListFn, peakedKeysFn, peakedQueriesFn, selectListFn: KernelFunction
     private var scorer: DecodeKernels?
+    /// The tensor-core build (`mma2x4`) whose `decode_page_list_split` Quest attends with.
+    private var pageAttention: AttentionKernelSet?
     private let compiler: KernelCompiler
     private var buffers: [String: DeviceBuffer] = [:]
     private var slots: Int?
@@ -77,6 +87,7 @@ public final class PeerDecodeKernels {
         attendTokenListFn = try module.function("peer_attend_token_list")
         peakedKeysFn = try module.function("peaked_keys")
         peakedQueriesFn = try module.function("peaked_queries")
+        selectListFn = try module.function("quest_select_list")
     }
 
     // MARK: - Workspace
@@ -151,7 +162,7 @@ public final class PeerDecodeKernels {
 
     /// Attention over the listed pages: `tokens` reads per-position bits from `mask [B, G, maskStride]`,
     /// else one word per page.
-    private func attendList(_ p: DecodeInputs, tokens: Bool, mask: UInt64, maskStride: Int, list: (pages: UInt64, count: UInt64, stride: Int),
+    private func attendList(_ p: DecodeInputs, tokens: Bool, mask: UInt64, maskStride: Int, list: PageList,
                             splits: Int, minPer: Int, ws: (o: UInt64, ml: UInt64), stream: CUDAStream) throws(CUDAError) {
         let (bs, hs) = strides(p)
         try (tokens ? attendTokenListFn : attendPageListFn).launch(
@@ -163,13 +174,13 @@ public final class PeerDecodeKernels {
 
     /// The pages any head of each group selected in the page mask `[B, G, pages]`, as ascending lists
     /// `[B, G, pages]` int32 with counts `[B, G]` int32.
-    private func compactPages(batch: Int, mask: UInt64, pages: Int, stream: CUDAStream) throws(CUDAError) -> (pages: UInt64, count: UInt64, stride: Int) {
+    private func compactPages(batch: Int, mask: UInt64, pages: Int, stream: CUDAStream) throws(CUDAError) -> PageList {
         let list = try buffer("pageList", bytes: batch * kvHeads * pages * 4)
         let count = try buffer("pageCount", bytes: batch * kvHeads * 4)
         try compactFn.launch(grid: (kvHeads, batch, 1), block: 1024, stream: stream,
                              [.pointer(mask), .int64(Int64(pages)), .int32(Int32(pages)), .pointer(list.address),
                               .int64(Int64(pages)), .pointer(count.address)])
-        return (list.address, count.address, pages)
+        return PageList(pages: list.address, bits: nil, count: count.address, stride: pages)
     }
 
     private func partials(batch: Int, splits: Int) throws(CUDAError) -> (o: UInt64, ml: UInt64) {
@@ -228,35 +239,75 @@ public final class PeerDecodeKernels {
                                .int64(Int64(keys.capacity)), .int32(Int32(from)), .int32(Int32(p.length))])
     }
 
-    /// Page scores of the full pages and each head's top `keep - 1` of them plus the current page, as
-    /// bits of the page mask `[B, G, pages]` (all pages when `keep` covers them).
-    private func selectPages(_ p: DecodeInputs, pages view: QuestPagesView, keep: Int, stream: CUDAStream) throws(CUDAError) -> UInt64 {
-        let pages = (p.length + 15) / 16, full = pages - 1
-        let mask = try buffer("pageMask", bytes: p.batch * kvHeads * pages * 4)
-        try stream.memset(mask.address, value: 0, bytes: p.batch * kvHeads * pages * 4)
-        let stride = max(4, (pages + 3) / 4 * 4)
-        let scores = try buffer("pageScores", bytes: p.batch * queryHeads * stride * 4)
-        let k = keep >= pages ? full : keep - 1
-        if k < full && k > 0 {
-            try pageScoresFn.launch(grid: (max(1, (full + 31) / 32), kvHeads, p.batch), block: 128, stream: stream,
-                                    [.pointer(p.q), .pointer(view.min), .pointer(view.max), .int64(Int64(view.pageCapacity)),
-                                     .int32(Int32(full)), .pointer(scores.address), .int64(Int64(stride))])
-        }
-        try select(batch: p.batch, scores: scores.address, sB: queryHeads * stride, sG: group * stride, sHH: stride, elem: 1,
-                   lo: 0, count: full, k: k, always: (0, full, pages), mask: mask.address, maskStride: pages, stream: stream)
-        return mask.address
+    /// A page list: ascending pages per (sequence, KV head) `[B, G, stride]` int32, their head bits
+    /// (`bits`, from the fused selection only) and counts `[B, G]` int32.
+    struct PageList {
+        let pages: UInt64
+        let bits: UInt64?
+        let count: UInt64
+        let stride: Int
     }
 
-    /// How far ``questSelection(_:pages:keep:through:stream:)`` runs Quest's steps.
-    enum QuestStage { case pages, list }
+    /// Threads of `quest_select_list` per query head, and the units each holds at most.
+    private static let selectListThreads = 1024, selectListUnits = 32
 
-    /// Quest's selection alone, for the bench's breakdown: the page scores and each head's top
-    /// pages into the mask (`.pages`), then the compacted per-group page list too (`.list`).
-    func questSelection(_ p: DecodeInputs, pages view: QuestPagesView, keep: Int, through stage: QuestStage,
+    /// Units per thread of `quest_select_list` for `full` pages (a multiple of 4), or nil where the
+    /// shape does not fit it (too many pages per thread, or a mask row past the shared memory).
+    func selectListSegment(full: Int, pages: Int) -> Int? {
+        let team = (PeerDecodeKernels.selectListThreads / 32 / group) * 32
+        let seg = max(4, ((full + team - 1) / team + 3) / 4 * 4)
+        let shared = pages * 4 + group * 2 * 256 * 4 + 1024
+        guard seg <= PeerDecodeKernels.selectListUnits, shared <= device.maxSharedPerBlock else { return nil }
+        return seg
+    }
+
+    /// Quest's page scores of the full pages (`pages - 1`) into `[B, H, stride]` fp32; the stride
+    /// leaves 4-unit loads past the last page inside the row.
+    private func pageScores(_ p: DecodeInputs, pages view: QuestPagesView, full: Int, stream: CUDAStream) throws(CUDAError) -> (UInt64, Int) {
+        let stride = (full + 3) / 4 * 4 + 4
+        let scores = try buffer("pageScores", bytes: p.batch * queryHeads * stride * 4)
+        try pageScoresFn.launch(grid: (max(1, (full + 31) / 32), kvHeads, p.batch), block: 128, stream: stream,
+                                [.pointer(p.q), .pointer(view.min), .pointer(view.max), .int64(Int64(view.pageCapacity)),
+                                 .int32(Int32(full)), .pointer(scores.address), .int64(Int64(stride))])
+        return (scores.address, stride)
+    }
+
+    /// Each head's top `keep - 1` full pages by score plus the current page (all pages when `keep`
+    /// covers them), as bits of the page mask `[B, G, pages]`, and the group's pages as a list.
+    private func selectPages(_ p: DecodeInputs, pages view: QuestPagesView, keep: Int,
+                             stream: CUDAStream) throws(CUDAError) -> (mask: UInt64, list: PageList) {
+        let pages = (p.length + 15) / 16, full = pages - 1
+        let mask = try buffer("pageMask", bytes: p.batch * kvHeads * pages * 4)
+        let k = keep >= pages ? full : keep - 1
+        if fusedSelection, let seg = selectListSegment(full: full, pages: pages) {
+            let stride = (pages + 3) / 4 * 4
+            let list = try buffer("pageList", bytes: p.batch * kvHeads * stride * 4)
+            let bits = try buffer("pageBits", bytes: p.batch * kvHeads * stride * 4)
+            let count = try buffer("pageCount", bytes: p.batch * kvHeads * 4)
+            var scores: (UInt64, Int) = (list.address, 0)
+            if k < full && k > 0 { scores = try pageScores(p, pages: view, full: full, stream: stream) }
+            try selectListFn.launch(grid: (kvHeads, p.batch, 1), block: PeerDecodeKernels.selectListThreads,
+                                    sharedBytes: pages * 4, stream: stream,
+                                    [.pointer(scores.0), .int64(Int64(scores.1)), .int32(Int32(full)), .int32(Int32(pages)),
+                                     .int32(Int32(k)), .int32(Int32(seg)), .pointer(mask.address), .int64(Int64(pages)),
+                                     .pointer(list.address), .pointer(bits.address), .int64(Int64(stride)), .pointer(count.address)])
+            return (mask.address, PageList(pages: list.address, bits: bits.address, count: count.address, stride: stride))
+        }
+        try stream.memset(mask.address, value: 0, bytes: p.batch * kvHeads * pages * 4)
+        var scores: (UInt64, Int) = (mask.address, 0)
+        if k < full && k > 0 { scores = try pageScores(p, pages: view, full: full, stream: stream) }
+        try select(batch: p.batch, scores: scores.0, sB: queryHeads * scores.1, sG: group * scores.1, sHH: scores.1, elem: 1,
+                   lo: 0, count: full, k: k, always: (0, full, pages), mask: mask.address, maskStride: pages, stream: stream)
+        return (mask.address, try compactPages(batch: p.batch, mask: mask.address, pages: pages, stream: stream))
+    }
+
+    /// Quest's selection alone, for the bench's breakdown: the page scores (`scoresOnly`), or the
+    /// whole selection into the mask and the page list.
+    func questSelection(_ p: DecodeInputs, pages view: QuestPagesView, keep: Int, scoresOnly: Bool,
                         stream: CUDAStream) throws(CUDAError) {
         try validate(p)
-        let mask = try selectPages(p, pages: view, keep: keep, stream: stream)
-        if stage == .list { _ = try compactPages(batch: p.batch, mask: mask, pages: (p.length + 15) / 16, stream: stream) }
+        if scoresOnly { _ = try pageScores(p, pages: view, full: (p.length + 15) / 16 - 1, stream: stream) }
+        else { _ = try selectPages(p, pages: view, keep: keep, stream: stream) }
     }
 
     // MARK: - Methods
@@ -267,7 +318,11 @@ public final class PeerDecodeKernels {
         try validate(p)
         guard keep >= 1 else { throw .badArgument("Quest keeps at least one page, got \(keep)") }
         let pages = (p.length + 15) / 16
-        let mask = try selectPages(p, pages: view, keep: keep, stream: stream)
+        let (mask, list) = try selectPages(p, pages: view, keep: keep, stream: stream)
+        if tensorCoreAttention, listDriven, let bits = list.bits {
+            try attendPagesOnTensorCores(p, list: list, bits: bits, keep: keep, out: out, stream: stream)
+            return
+        }
         if !listDriven {
             let plan = try plan(rows: p.batch * kvHeads, length: p.length)
             let ws = try partials(batch: p.batch, splits: plan.splits)
@@ -276,11 +331,35 @@ public final class PeerDecodeKernels {
             try combine(batch: p.batch, splits: plan.splits, ws: ws, out: out, stream: stream)
             return
         }
-        let list = try compactPages(batch: p.batch, mask: mask, pages: pages, stream: stream)
         let minPer = 4
         let splits = try listSplits(rows: p.batch * kvHeads, maxUnits: min(pages, keep * group), minPer: minPer)
         let ws = try partials(batch: p.batch, splits: splits)
         try attendList(p, tokens: false, mask: mask, maskStride: pages, list: list, splits: splits, minPer: minPer, ws: ws, stream: stream)
+        try combine(batch: p.batch, splits: splits, ws: ws, out: out, stream: stream)
+    }
+
+    /// Quest's attention over the page list on tensor cores: runs of 4 pages or more per split,
+    /// about three resident waves.
+    private func attendPagesOnTensorCores(_ p: DecodeInputs, list: PageList, bits: UInt64, keep: Int, out: UInt64,
+                                          stream: CUDAStream) throws(CUDAError) {
+        if pageAttention == nil {
+            pageAttention = try AttentionKernelSet(device: device, compiler: compiler, dtype: dtype, headDim: headDim,
+                                                   group: group, variant: DecodeVariant())
+        }
+        let set = pageAttention!
+        guard let fn = set.pageListSplit else { throw .unsupported("page-list attention needs the tensor-core build") }
+        let pages = (p.length + 15) / 16, minPer = 4
+        let shared = set.pageListSharedBytes
+        let slots = max(1, try fn.occupancy(threads: AttentionKernelSet.threads, sharedBytes: shared)) * device.multiprocessors
+        let rows = p.batch * kvHeads
+        let maxUnits = min(pages, keep * group)
+        let splits = max(1, min(AttentionKernelSet.maxSplits, (3 * slots + rows - 1) / rows, (maxUnits + minPer - 1) / minPer))
+        let ws = try partials(batch: p.batch, splits: splits)
+        let (bs, hs) = strides(p)
+        try fn.launch(grid: (splits, kvHeads, p.batch), block: AttentionKernelSet.threads, sharedBytes: shared, stream: stream,
+                      [.pointer(p.q), .pointer(p.k), .pointer(p.v), bs, hs, .pointer(list.pages), .pointer(bits),
+                       .pointer(list.count), .int64(Int64(list.stride)), .int32(Int32(minPer)), .int32(Int32(p.length)),
+                       .float(1 / Float(headDim).squareRoot()), .pointer(ws.o), .pointer(ws.ml), .int32(Int32(splits))])
         try combine(batch: p.batch, splits: splits, ws: ws, out: out, stream: stream)
     }
 
@@ -294,8 +373,7 @@ public final class PeerDecodeKernels {
         guard keys.capacity >= p.length else { throw .badArgument("4-bit copy of \(keys.capacity) positions for \(p.length) keys") }
         let n = p.length, pages = (n + 15) / 16
         let keepPages = min(keep, pages)
-        let pageMask = try selectPages(p, pages: view, keep: keepPages, stream: stream)
-        let list = try compactPages(batch: p.batch, mask: pageMask, pages: pages, stream: stream)
+        let (pageMask, list) = try selectPages(p, pages: view, keep: keepPages, stream: stream)
         let maxUnits = min(pages, keepPages * group)
         if topP >= 1 {
             let splits = try listSplits(rows: p.batch * kvHeads, maxUnits: maxUnits, minPer: 4)

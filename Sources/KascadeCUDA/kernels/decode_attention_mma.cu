@@ -29,14 +29,20 @@ constexpr int NT = D / 8;                     // n-tiles of the output
 // LOGITS_IN (gathers only, GROUP a multiple of 4): the scores of the listed keys are read from
 // `logits` (the anchor's own scaled scores, row g) instead of computed, so only value rows are
 // gathered; the rows of the score tile past GROUP are -inf.
-template <bool INDEXED, bool DO_PV, bool WRITE_LOGITS, bool LOGITS_IN = false>
+// PAGE_LIST (Quest): the keys are the pages plist[b, g, 0 ..< pcount[b, g]] (16 positions each,
+// ascending), dealt out to the splits in runs of a multiple of 4 pages (at most ceil(count / minPer)
+// splits used); a warp's 16 keys of a tile are one page, and a key counts for query head hh only
+// where bit hh of the page's word pbits[b, g, slot] is set. n is the context length.
+template <bool INDEXED, bool DO_PV, bool WRITE_LOGITS, bool LOGITS_IN = false, bool PAGE_LIST = false>
 __device__ __forceinline__ void decode_split(
     const kv_t* __restrict__ q, const kv_t* __restrict__ k, const kv_t* __restrict__ v,
     long long kvBatchStride, long long kvHeadStride,
     const int* __restrict__ idx, long long idxBatchStride, long long idxRowStride,
     const int* __restrict__ headMap, int n, int chunk, float scale,
     float* __restrict__ partO, float2* __restrict__ partML, int splits,
-    float* __restrict__ logits, long long logitRowStride)
+    float* __restrict__ logits, long long logitRowStride,
+    const int* __restrict__ plist = nullptr, const unsigned* __restrict__ pbits = nullptr,
+    const int* __restrict__ pcount = nullptr, long long listStride = 0, int minPer = 4)
 {
     extern __shared__ __align__(128) unsigned char smem[];
     unsigned char* qs = smem;                                   // [16][ROW_STRIDE] rows of q
@@ -46,8 +52,23 @@ __device__ __forceinline__ void decode_split(
     const int split = blockIdx.x, g = blockIdx.y, b = blockIdx.z;
     const int H = gridDim.y * GROUP;
     const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
-    const int begin = split * chunk;
-    const int end = min(n, begin + chunk);
+    int begin = split * chunk, end = min(n, begin + chunk);
+    const int* plrow = nullptr;
+    const unsigned* pbrow = nullptr;
+    if (PAGE_LIST) {
+        const long long row = (long long)b * gridDim.y + g;
+        const int count = pcount[row];
+        const int used = max(1, min((int)gridDim.x, (count + minPer - 1) / minPer));
+        const int per = ((count + used - 1) / used + 3) & ~3;
+        const int p0 = min(count, split * per);
+        begin = p0 * 16;
+        end = min(count, p0 + per) * 16;
+        plrow = plist + row * listStride;
+        pbrow = pbits + row * listStride;
+    }
+    // PAGE_LIST: each stage's 4 page numbers and head bits (written by thread 0 with the tile's loads).
+    int* tilePages = reinterpret_cast<int*>(smem + 16 * ROW_STRIDE + 2 * STAGES * TILE * ROW_STRIDE);
+    unsigned* tileBits = reinterpret_cast<unsigned*>(tilePages + 4 * STAGES);
 
     // Query rows (zero beyond GROUP).
     for (int i = tid; i < 16 * CHUNKS && !LOGITS_IN; i += THREADS) {
@@ -71,7 +92,16 @@ __device__ __forceinline__ void decode_split(
     constexpr int LOADS = TILE * CHUNKS / THREADS;
     constexpr int ROWS_PER_PASS = THREADS / CHUNKS;
     int pidx[LOADS];
+    int4 npg = make_int4(0, 0, 0, 0);           // PAGE_LIST: the next tile's 4 pages and their bits
+    uint4 nbits = make_uint4(0, 0, 0, 0);
     auto fetch_idx = [&](int t0) {
+        if (PAGE_LIST) {
+            if (t0 < end) {                       // t0 / 16 is a multiple of 4: one 16-byte load each
+                npg = *reinterpret_cast<const int4*>(plrow + t0 / 16);
+                nbits = *reinterpret_cast<const uint4*>(pbrow + t0 / 16);
+            }
+            return;
+        }
         #pragma unroll
         for (int i = 0; i < LOADS; ++i) {
             int j = t0 + tid / CHUNKS + i * ROWS_PER_PASS;
@@ -79,12 +109,23 @@ __device__ __forceinline__ void decode_split(
         }
     };
     auto load_tile = [&](int t0, int stage) {
+        if (PAGE_LIST && tid == 0) {
+            *reinterpret_cast<int4*>(tilePages + 4 * stage) = npg;
+            *reinterpret_cast<uint4*>(tileBits + 4 * stage) = nbits;
+        }
         #pragma unroll
         for (int i = 0; i < LOADS; ++i) {
             int r = tid / CHUNKS + i * ROWS_PER_PASS, col = tid % CHUNKS;
             int j = t0 + r;
             bool valid = j < end;
             long long pos = valid ? (INDEXED ? (long long)pidx[i] : (long long)j) : 0;
+            if (PAGE_LIST) {
+                const int w = r >> 4;
+                const int pg = w == 0 ? npg.x : (w == 1 ? npg.y : (w == 2 ? npg.z : npg.w));
+                pos = (long long)pg * 16 + (r & 15);
+                valid = valid && pos < n;
+                if (!valid) pos = 0;
+            }
             size_t off = (size_t)(stage * TILE + r) * ROW_STRIDE + col * 16;
             if (LOGITS_IN) {
                 if (col < GROUP / 4) cp_async16(ls + (stage * TILE + r) * GROUP + col * 4, lrow + pos * GROUP + col * 4, valid);
@@ -98,10 +139,10 @@ __device__ __forceinline__ void decode_split(
     const int ntiles = end > begin ? (end - begin + TILE - 1) / TILE : 0;
     #pragma unroll
     for (int st = 0; st < STAGES - 1; ++st) {
-        if (st < ntiles) { if (INDEXED) fetch_idx(begin + st * TILE); load_tile(begin + st * TILE, st); }
+        if (st < ntiles) { if (INDEXED || PAGE_LIST) fetch_idx(begin + st * TILE); load_tile(begin + st * TILE, st); }
         cp_async_commit();
     }
-    if (INDEXED) fetch_idx(begin + (STAGES - 1) * TILE);
+    if (INDEXED || PAGE_LIST) fetch_idx(begin + (STAGES - 1) * TILE);
     __syncthreads();                          // query rows visible
 
     // Query fragments (A operand), kept in registers.
@@ -127,7 +168,7 @@ __device__ __forceinline__ void decode_split(
             const int nt = t + STAGES - 1;
             if (nt < ntiles) {
                 load_tile(begin + nt * TILE, nt % STAGES);
-                if (INDEXED) fetch_idx(begin + (nt + 1) * TILE);
+                if (INDEXED || PAGE_LIST) fetch_idx(begin + (nt + 1) * TILE);
             }
             cp_async_commit();
         }
@@ -156,12 +197,16 @@ __device__ __forceinline__ void decode_split(
             mma16816(s[1], qa[ks_], bk[2], bk[3]);
         }
         // Scale, mask, logits.
+        const int wpage = PAGE_LIST ? tilePages[4 * stage + warp] : 0;
+        const unsigned wbits = PAGE_LIST ? tileBits[4 * stage + warp] : 0u;
         #pragma unroll
         for (int nt = 0; nt < 2; ++nt) {
             #pragma unroll
             for (int e = 0; e < 4; ++e) {
                 int j = wkey + nt * 8 + cq + (e & 1);
-                s[nt][e] = j < end ? s[nt][e] * scale : NEG_INF;
+                bool keep = j < end;
+                if (PAGE_LIST) keep = keep && wpage * 16 + (j & 15) < n && ((wbits >> (r0 + (e >> 1) * 8)) & 1u);
+                s[nt][e] = keep ? s[nt][e] * scale : NEG_INF;
             }
             if (WRITE_LOGITS) {
                 int j = wkey + nt * 8 + cq;
@@ -259,4 +304,17 @@ __device__ __forceinline__ void decode_split(
         if (DO_PV) partO[prow * D + d] = acc;
         if (d == 0) partML[prow] = make_float2(M, l);
     }
+}
+
+/// Quest's attention over each group's listed pages, every query head masked to its own (see
+/// PAGE_LIST above): grid (S, G, B), 128 threads; shared memory of the sparse kernel plus 32 bytes a
+/// stage. plist and pbits rows hold a multiple of 4 entries.
+extern "C" __global__ void __launch_bounds__(THREADS) decode_page_list_split(
+    const kv_t* q, const kv_t* k, const kv_t* v, long long kvBatchStride, long long kvHeadStride,
+    const int* plist, const unsigned* pbits, const int* pcount, long long listStride, int minPer,
+    int n, float scale, float* partO, float2* partML, int splits)
+{
+    decode_split<false, true, false, false, true>(q, k, v, kvBatchStride, kvHeadStride, nullptr, 0, 0, nullptr,
+                                                  n, 0, scale, partO, partML, splits, nullptr, 0,
+                                                  plist, pbits, pcount, listStride, minPer);
 }
