@@ -11,7 +11,7 @@ nvidia-smi --query-gpu=name,driver_version,memory.used,memory.total --format=csv
 MODE=${1:-all}
 if [[ $MODE != bench ]]; then
 SECONDS=0
-timeout 170 $BIN check --device cuda --peers-only --seed 11 --json $OUT/peers_check.json > $OUT/peers_check.txt 2>/tmp/check.err; echo "check rc=$? (${SECONDS}s)"
+timeout ${CHECK_TIMEOUT:-400} $BIN check --device cuda --peers-only --seed 11 --json $OUT/peers_check.json > $OUT/peers_check.txt 2>/tmp/check.err; echo "check rc=$? (${SECONDS}s)"
 tail -3 /tmp/check.err; grep -E "FAIL|passed" $OUT/peers_check.txt | head -30
 for tool in ${SANITIZERS:-memcheck}; do
   SECONDS=0

@@ -40,11 +40,18 @@ public final class PeerDecodeKernels {
     /// Quest attends over its page list on tensor cores (`decode_page_list_split`) after the fused
     /// selection; false: the CUDA-core `peer_attend_page_list`.
     public var tensorCoreAttention = true
+    /// The fused selection finds each head's threshold by bisection (`quest_select_list`), or by
+    /// radix digits (`quest_select_list_radix`, the default: 32 barrier steps of bisection measured
+    /// 12 us slower than 4 radix passes at batch 8, 32k on the H100).
+    public var selectionByBisection = false
+    /// Resident-block waves the tensor-core page-list attention aims for.
+    public var pageListWaves = 3
 
     let module: CUDAModule
     let pagesFn, pageScoresFn, selectFn, quantizeFn, estimateFn, topPFn, sampleFn: KernelFunction
     let attendPagesFn, attendTokensFn, combineFn: KernelFunction
     let compactFn, attendPageListFn, attendTokenListFn, peakedKeysFn, peakedQueriesFn, selectListFn: KernelFunction
+    let selectListRadixFn: KernelFunction
     private var scorer: DecodeKernels?
     /// The tensor-core build (`mma2x4`) whose `decode_page_list_split` Quest attends with.
     private var pageAttention: AttentionKernelSet?
@@ -88,6 +95,7 @@ public final class PeerDecodeKernels {
         peakedKeysFn = try module.function("peaked_keys")
         peakedQueriesFn = try module.function("peaked_queries")
         selectListFn = try module.function("quest_select_list")
+        selectListRadixFn = try module.function("quest_select_list_radix")
     }
 
     // MARK: - Workspace
@@ -266,7 +274,9 @@ public final class PeerDecodeKernels {
     private func pageScores(_ p: DecodeInputs, pages view: QuestPagesView, full: Int, stream: CUDAStream) throws(CUDAError) -> (UInt64, Int) {
         let stride = (full + 3) / 4 * 4 + 4
         let scores = try buffer("pageScores", bytes: p.batch * queryHeads * stride * 4)
-        try pageScoresFn.launch(grid: (max(1, (full + 31) / 32), kvHeads, p.batch), block: 128, stream: stream,
+        // 64 pages a block; shared memory: their bounds rows (padded by 16 bytes) and q split by sign.
+        let shared = 2 * 64 * (2 * headDim + 16) + 2 * group * headDim * 4
+        try pageScoresFn.launch(grid: (max(1, (full + 63) / 64), kvHeads, p.batch), block: 128, sharedBytes: shared, stream: stream,
                                 [.pointer(p.q), .pointer(view.min), .pointer(view.max), .int64(Int64(view.pageCapacity)),
                                  .int32(Int32(full)), .pointer(scores.address), .int64(Int64(stride))])
         return (scores.address, stride)
@@ -286,7 +296,7 @@ public final class PeerDecodeKernels {
             let count = try buffer("pageCount", bytes: p.batch * kvHeads * 4)
             var scores: (UInt64, Int) = (list.address, 0)
             if k < full && k > 0 { scores = try pageScores(p, pages: view, full: full, stream: stream) }
-            try selectListFn.launch(grid: (kvHeads, p.batch, 1), block: PeerDecodeKernels.selectListThreads,
+            try (selectionByBisection ? selectListFn : selectListRadixFn).launch(grid: (kvHeads, p.batch, 1), block: PeerDecodeKernels.selectListThreads,
                                     sharedBytes: pages * 4, stream: stream,
                                     [.pointer(scores.0), .int64(Int64(scores.1)), .int32(Int32(full)), .int32(Int32(pages)),
                                      .int32(Int32(k)), .int32(Int32(seg)), .pointer(mask.address), .int64(Int64(pages)),
@@ -339,7 +349,7 @@ public final class PeerDecodeKernels {
     }
 
     /// Quest's attention over the page list on tensor cores: runs of 4 pages or more per split,
-    /// about three resident waves.
+    /// about `pageListWaves` resident waves.
     private func attendPagesOnTensorCores(_ p: DecodeInputs, list: PageList, bits: UInt64, keep: Int, out: UInt64,
                                           stream: CUDAStream) throws(CUDAError) {
         if pageAttention == nil {
@@ -353,7 +363,7 @@ public final class PeerDecodeKernels {
         let slots = max(1, try fn.occupancy(threads: AttentionKernelSet.threads, sharedBytes: shared)) * device.multiprocessors
         let rows = p.batch * kvHeads
         let maxUnits = min(pages, keep * group)
-        let splits = max(1, min(AttentionKernelSet.maxSplits, (3 * slots + rows - 1) / rows, (maxUnits + minPer - 1) / minPer))
+        let splits = max(1, min(AttentionKernelSet.maxSplits, (pageListWaves * slots + rows - 1) / rows, (maxUnits + minPer - 1) / minPer))
         let ws = try partials(batch: p.batch, splits: splits)
         let (bs, hs) = strides(p)
         try fn.launch(grid: (splits, kvHeads, p.batch), block: AttentionKernelSet.threads, sharedBytes: shared, stream: stream,

@@ -141,34 +141,86 @@ extern "C" __global__ void quest_pages(const kv_t* __restrict__ k, long long kvB
     }
 }
 
-constexpr int SCORE_WARPS = 4;
-constexpr int SCORE_PAGES_PER_WARP = 8;
+constexpr int SCORE_THREADS = 128;
+constexpr int SCORE_PAGES = 64;                        // a page per thread pair (the halves of the dims)
+constexpr int SCORE_CHUNKS = D * 2 / 16;               // 16-byte pieces of a row
+constexpr int SCORE_ROW = D * 2 + 16;                  // padded row bytes: conflict-free 16-byte reads
 
-/// Quest page scores sum_i max(q_i max_i, q_i min_i) of pages 0 ..< pages for the group's heads:
-/// grid (ceil(pages / 32), G, B), 128 threads (a warp per page).
-extern "C" __global__ void __launch_bounds__(128) quest_page_scores(
+/// Shared memory of quest_page_scores, bytes: the block's bounds rows, then q split by sign.
+constexpr int SCORE_SHARED = 2 * SCORE_PAGES * SCORE_ROW + 2 * GROUP * D * 4;
+
+/// Quest page scores sum_i max(q_i max_i, q_i min_i) of pages 0 ..< pages for the group's heads,
+/// computed as sum_i (q_i+ max_i + q_i- min_i) (q_i+ = max(q_i, 0), q_i- = min(q_i, 0); the same
+/// terms): grid (ceil(pages / 64), G, B), 128 threads, SCORE_SHARED bytes of dynamic shared memory.
+/// The block's 64 pages of bounds are copied to shared memory with cp.async at once; thread t scores
+/// page t % 64 over half t / 64 of the dimensions, with no shuffles, and the halves meet in shared
+/// memory.
+extern "C" __global__ void __launch_bounds__(SCORE_THREADS) quest_page_scores(
     const kv_t* __restrict__ q, const kv_t* __restrict__ pmin, const kv_t* __restrict__ pmax, long long pageCap,
     int pages, float* __restrict__ scores, long long scoreStride)
 {
+    extern __shared__ __align__(16) unsigned char sp[];
+    float* qpos = reinterpret_cast<float*>(sp + 2 * SCORE_PAGES * SCORE_ROW);   // [GROUP][D]
+    float* qneg = qpos + GROUP * D;
+    float* half1 = reinterpret_cast<float*>(sp);          // [GROUP][SCORE_PAGES], after the rows are read
     const int g = blockIdx.y, b = blockIdx.z, G = gridDim.y, H = G * GROUP;
-    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-    float qv[GROUP][DL];
-    #pragma unroll
-    for (int hh = 0; hh < GROUP; ++hh) load_lane(q + ((long long)b * H + g * GROUP + hh) * D, lane, qv[hh]);
+    const int tid = threadIdx.x;
     const long long base = ((long long)b * G + g) * pageCap;
-    const int first = (blockIdx.x * SCORE_WARPS + warp) * SCORE_PAGES_PER_WARP;
-    for (int p = first; p < min(pages, first + SCORE_PAGES_PER_WARP); ++p) {
-        float lo[DL], hi[DL];
-        load_lane(pmin + (base + p) * D, lane, lo);
-        load_lane(pmax + (base + p) * D, lane, hi);
+    const int first = blockIdx.x * SCORE_PAGES;
+    for (int c = tid; c < 2 * SCORE_PAGES * SCORE_CHUNKS; c += SCORE_THREADS) {
+        const int which = c / (SCORE_PAGES * SCORE_CHUNKS), rest = c % (SCORE_PAGES * SCORE_CHUNKS);
+        const int r = rest / SCORE_CHUNKS, col = rest % SCORE_CHUNKS;
+        const bool valid = first + r < pages;
+        const kv_t* src = (which ? pmax : pmin) + (base + (valid ? first + r : 0)) * D + col * 8;
+        cp_async16(sp + (which * SCORE_PAGES + r) * SCORE_ROW + col * 16, src, valid);
+    }
+    cp_async_commit();
+    for (int i = tid; i < GROUP * D; i += SCORE_THREADS) {
+        const float x = to_float(q[((long long)b * H + g * GROUP) * D + i]);
+        qpos[i] = fmaxf(x, 0.f);
+        qneg[i] = fminf(x, 0.f);
+    }
+    cp_async_wait<0>();
+    __syncthreads();
+    const int r = tid % SCORE_PAGES, half = tid / SCORE_PAGES;
+    const unsigned char* lo = sp + r * SCORE_ROW;
+    const unsigned char* hi = sp + (SCORE_PAGES + r) * SCORE_ROW;
+    float s[GROUP];
+    #pragma unroll
+    for (int hh = 0; hh < GROUP; ++hh) s[hh] = 0.f;
+    #pragma unroll 2
+    for (int col = half * SCORE_CHUNKS / 2; col < (half + 1) * SCORE_CHUNKS / 2; ++col) {
+        const uint4 a = *reinterpret_cast<const uint4*>(lo + col * 16);
+        const uint4 c = *reinterpret_cast<const uint4*>(hi + col * 16);
+        float l[8], h[8];
+        float2 t;
+        t = unpack2(a.x); l[0] = t.x; l[1] = t.y; t = unpack2(a.y); l[2] = t.x; l[3] = t.y;
+        t = unpack2(a.z); l[4] = t.x; l[5] = t.y; t = unpack2(a.w); l[6] = t.x; l[7] = t.y;
+        t = unpack2(c.x); h[0] = t.x; h[1] = t.y; t = unpack2(c.y); h[2] = t.x; h[3] = t.y;
+        t = unpack2(c.z); h[4] = t.x; h[5] = t.y; t = unpack2(c.w); h[6] = t.x; h[7] = t.y;
         #pragma unroll
         for (int hh = 0; hh < GROUP; ++hh) {
-            float s = 0.f;
-            #pragma unroll
-            for (int e = 0; e < DL; ++e) s += fmaxf(qv[hh][e] * hi[e], qv[hh][e] * lo[e]);
-            s = warp_sum(s);
-            if (lane == 0) scores[((long long)b * H + g * GROUP + hh) * scoreStride + p] = s;
+            const float4* pp = reinterpret_cast<const float4*>(qpos + hh * D + col * 8);
+            const float4* nn = reinterpret_cast<const float4*>(qneg + hh * D + col * 8);
+            const float4 p0 = pp[0], p1 = pp[1], n0 = nn[0], n1 = nn[1];
+            float x = s[hh];
+            x = fmaf(p0.x, h[0], x); x = fmaf(n0.x, l[0], x); x = fmaf(p0.y, h[1], x); x = fmaf(n0.y, l[1], x);
+            x = fmaf(p0.z, h[2], x); x = fmaf(n0.z, l[2], x); x = fmaf(p0.w, h[3], x); x = fmaf(n0.w, l[3], x);
+            x = fmaf(p1.x, h[4], x); x = fmaf(n1.x, l[4], x); x = fmaf(p1.y, h[5], x); x = fmaf(n1.y, l[5], x);
+            x = fmaf(p1.z, h[6], x); x = fmaf(n1.z, l[6], x); x = fmaf(p1.w, h[7], x); x = fmaf(n1.w, l[7], x);
+            s[hh] = x;
         }
+    }
+    __syncthreads();                                       // the rows are read: their space takes half 1
+    if (half == 1) {
+        #pragma unroll
+        for (int hh = 0; hh < GROUP; ++hh) half1[hh * SCORE_PAGES + r] = s[hh];
+    }
+    __syncthreads();
+    if (half == 0 && first + r < pages) {
+        #pragma unroll
+        for (int hh = 0; hh < GROUP; ++hh)
+            scores[((long long)b * H + g * GROUP + hh) * scoreStride + first + r] = s[hh] + half1[hh * SCORE_PAGES + r];
     }
 }
 
