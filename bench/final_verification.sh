@@ -15,7 +15,7 @@ export KASCADE_CACHE=/tmp/kc PYTHONUNBUFFERED=1
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader | tee $OUT/gpu.txt
 S=$(date +%s)
 if [[ $MODE == check ]]; then
-  timeout 330 /tmp/kascade check --device cuda --json $OUT/check.json > $OUT/check.txt 2>$OUT/check.err
+  timeout ${CHECK_T:-330} /tmp/kascade check --device cuda --json $OUT/check.json > $OUT/check.txt 2>$OUT/check.err
   echo "check rc=$? ($(( $(date +%s) - S )) s)"; tail -2 $OUT/check.err; grep -E "FAIL|passed" $OUT/check.txt | tail -6
   for tool in memcheck racecheck; do
     timeout ${SAN_T:-100} compute-sanitizer --tool $tool --print-limit 10 /tmp/kascade check --device cuda --small --seed 7 > $OUT/san_$tool.txt 2>&1
