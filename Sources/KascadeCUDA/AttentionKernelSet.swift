@@ -60,16 +60,21 @@ final class AttentionKernelSet {
         return floats * 4 + variant.stages * t * row * (values ? 2 : 1)
     }
 
+    /// Blocks of `fn` (128 threads, `sharedBytes` of dynamic shared memory) resident on the whole
+    /// device at once; asked of the driver once per kernel.
+    func residentBlocks(_ fn: KernelFunction, sharedBytes: Int) throws(CUDAError) -> Int {
+        if let s = slotsCache[fn.name] { return s }
+        let s = max(1, try fn.occupancy(threads: AttentionKernelSet.threads, sharedBytes: sharedBytes)) * device.multiprocessors
+        slotsCache[fn.name] = s
+        return s
+    }
+
     /// Split count and keys per split for `count` keys in each of `rows` (sequence, KV head) rows:
     /// about `waves` times the blocks resident at once (at most 2 for very few rows), at least two
     /// tiles per split.
     func plan(_ fn: KernelFunction, values: Bool, rows: Int, count: Int) throws(CUDAError) -> (splits: Int, chunk: Int) {
         let t = variant.tile
-        let slots: Int
-        if let s = slotsCache[fn.name] { slots = s } else {
-            slots = max(1, try fn.occupancy(threads: AttentionKernelSet.threads, sharedBytes: sharedBytes(values: values))) * device.multiprocessors
-            slotsCache[fn.name] = slots
-        }
+        let slots = try residentBlocks(fn, sharedBytes: sharedBytes(values: values))
         let r = max(1, rows)
         // Few rows (batch 1): two waves of longer splits measured about 6% faster than four at
         // 128k on the H100; more rows keep the variant's waves.

@@ -103,11 +103,6 @@ public enum PeerBench {
                     }
                 }
                 peers.pageListWaves = 3
-                peers.selectionByBisection = true
-                try record("quest.selection.bisection", bytes: meta) { i in
-                    try peers.questSelection(inputs(i), pages: pageView(i), keep: keep, scoresOnly: false, stream: stream)
-                }
-                peers.selectionByBisection = false
                 // The same step by step (memset, per-head selection, compaction) and on CUDA cores, for a
                 // before/after in one run.
                 peers.tensorCoreAttention = false
@@ -168,7 +163,7 @@ public enum PeerBench {
                          "vattention \(format3(ms("vattention"))) (\(format2(speedups["vattention"]!))x, b \(formatFixed(meanB, 0))), " +
                          "append quest \(format3(ms("quest.append"))) twilight \(format3(ms("twilight.append"))) ms; " +
                          "quest steps: page scores \(format3(ms("quest.scores"))), selection \(format3(ms("quest.selection"))) ms " +
-                         "(by bisection \(format3(ms("quest.selection.bisection"))), before \(format3(ms("quest.selection.before")))); before: quest on CUDA cores \(format2(speedups["quest.cudaCores"]!))x, " +
+                         "(before \(format3(ms("quest.selection.before")))); before: quest on CUDA cores \(format2(speedups["quest.cudaCores"]!))x, " +
                          "step by step \(format2(speedups["quest.before"]!))x, twilight \(format2(speedups["twilight.before"]!))x; " +
                          "quest at 2 / 4 waves \(format3(ms("quest.waves2"))) / \(format3(ms("quest.waves4"))) ms; " +
                          "position-split scan: quest \(format2(speedups["quest.scan"]!))x twilight \(format2(speedups["twilight.scan"]!))x")

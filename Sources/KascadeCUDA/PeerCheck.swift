@@ -87,16 +87,13 @@ public enum PeerCheck {
             return (0..<stride).filter { words[base + $0] >> UInt32(bit) & 1 == 1 }.map { Int32($0) }
         }
 
-        // Quest: the default path (one selection kernel by radix digits, tensor-core attention over the
-        // page list), the selection by bisection, the CUDA-core attention, and the step-by-step selection.
+        // Quest: the default path (one selection kernel, tensor-core attention over the page list), the
+        // CUDA-core attention, and the step-by-step selection.
         let keep = QuestAttention().pagesToKeep(contextLength: N)
-        let paths = [("quest", true, true, false), ("quest bisection", true, true, true), ("quest cuda-cores", true, false, false),
-                     ("quest step-by-step", false, false, false)]
-        for (name, fused, tensorCores, bisect) in paths {
+        for (name, fused, tensorCores) in [("quest", true, true), ("quest cuda-cores", true, false), ("quest step-by-step", false, false)] {
             kern.fusedSelection = fused
             kern.tensorCoreAttention = tensorCores
-            kern.selectionByBisection = bisect
-            defer { kern.fusedSelection = true; kern.tensorCoreAttention = true; kern.selectionByBisection = false }
+            defer { kern.fusedSelection = true; kern.tensorCoreAttention = true }
             try out.fill(byte: 0xff)
             try kern.existing("pageMask")?.fill(byte: 0xff)
             try kern.quest(inputs, pages: pv, keep: keep, out: out.address, stream: stream)

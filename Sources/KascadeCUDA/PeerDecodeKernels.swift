@@ -40,10 +40,6 @@ public final class PeerDecodeKernels {
     /// Quest attends over its page list on tensor cores (`decode_page_list_split`) after the fused
     /// selection; false: the CUDA-core `peer_attend_page_list`.
     public var tensorCoreAttention = true
-    /// The fused selection finds each head's threshold by bisection (`quest_select_list`), or by
-    /// radix digits (`quest_select_list_radix`, the default: 32 barrier steps of bisection measured
-    /// 12 us slower than 4 radix passes at batch 8, 32k on the H100).
-    public var selectionByBisection = false
     /// Resident-block waves the tensor-core page-list attention aims for.
     public var pageListWaves = 3
 
@@ -51,7 +47,6 @@ public final class PeerDecodeKernels {
     let pagesFn, pageScoresFn, selectFn, quantizeFn, estimateFn, topPFn, sampleFn: KernelFunction
     let attendPagesFn, attendTokensFn, combineFn: KernelFunction
     let compactFn, attendPageListFn, attendTokenListFn, peakedKeysFn, peakedQueriesFn, selectListFn: KernelFunction
-    let selectListRadixFn: KernelFunction
     private var scorer: DecodeKernels?
     /// The tensor-core build (`mma2x4`) whose `decode_page_list_split` Quest attends with.
     private var pageAttention: AttentionKernelSet?
@@ -95,7 +90,6 @@ public final class PeerDecodeKernels {
         peakedKeysFn = try module.function("peaked_keys")
         peakedQueriesFn = try module.function("peaked_queries")
         selectListFn = try module.function("quest_select_list")
-        selectListRadixFn = try module.function("quest_select_list_radix")
     }
 
     // MARK: - Workspace
@@ -164,8 +158,14 @@ public final class PeerDecodeKernels {
     /// per `minPer` of the `maxUnits` pages a row can list.
     func listSplits(rows: Int, maxUnits: Int, minPer: Int) throws(CUDAError) -> Int {
         _ = try plan(rows: rows, length: 64)
-        let byWaves = (3 * slots! + rows - 1) / max(rows, 1)
-        return max(1, min(PeerDecodeKernels.maxSplits, byWaves, (maxUnits + minPer - 1) / minPer))
+        return PeerDecodeKernels.listSplits(rows: rows, maxUnits: maxUnits, minPer: minPer, slots: slots!, waves: 3)
+    }
+
+    /// About `waves` times `slots` resident blocks over `rows` rows, at most one split per `minPer` of
+    /// the `maxUnits` pages a row can list, and at most `maxSplits`.
+    static func listSplits(rows: Int, maxUnits: Int, minPer: Int, slots: Int, waves: Int) -> Int {
+        let byWaves = (waves * slots + rows - 1) / max(rows, 1)
+        return max(1, min(maxSplits, byWaves, (maxUnits + minPer - 1) / minPer))
     }
 
     /// Attention over the listed pages: `tokens` reads per-position bits from `mask [B, G, maskStride]`,
@@ -289,14 +289,14 @@ public final class PeerDecodeKernels {
         let pages = (p.length + 15) / 16, full = pages - 1
         let mask = try buffer("pageMask", bytes: p.batch * kvHeads * pages * 4)
         let k = keep >= pages ? full : keep - 1
+        // Scores only where some pages compete (else the kernels read none: any address serves).
+        let scores = k > 0 && k < full ? try pageScores(p, pages: view, full: full, stream: stream) : (mask.address, 0)
         if fusedSelection, let seg = selectListSegment(full: full, pages: pages) {
             let stride = (pages + 3) / 4 * 4
             let list = try buffer("pageList", bytes: p.batch * kvHeads * stride * 4)
             let bits = try buffer("pageBits", bytes: p.batch * kvHeads * stride * 4)
             let count = try buffer("pageCount", bytes: p.batch * kvHeads * 4)
-            var scores: (UInt64, Int) = (list.address, 0)
-            if k < full && k > 0 { scores = try pageScores(p, pages: view, full: full, stream: stream) }
-            try (selectionByBisection ? selectListFn : selectListRadixFn).launch(grid: (kvHeads, p.batch, 1), block: PeerDecodeKernels.selectListThreads,
+            try selectListFn.launch(grid: (kvHeads, p.batch, 1), block: PeerDecodeKernels.selectListThreads,
                                     sharedBytes: pages * 4, stream: stream,
                                     [.pointer(scores.0), .int64(Int64(scores.1)), .int32(Int32(full)), .int32(Int32(pages)),
                                      .int32(Int32(k)), .int32(Int32(seg)), .pointer(mask.address), .int64(Int64(pages)),
@@ -304,8 +304,6 @@ public final class PeerDecodeKernels {
             return (mask.address, PageList(pages: list.address, bits: bits.address, count: count.address, stride: stride))
         }
         try stream.memset(mask.address, value: 0, bytes: p.batch * kvHeads * pages * 4)
-        var scores: (UInt64, Int) = (mask.address, 0)
-        if k < full && k > 0 { scores = try pageScores(p, pages: view, full: full, stream: stream) }
         try select(batch: p.batch, scores: scores.0, sB: queryHeads * scores.1, sG: group * scores.1, sHH: scores.1, elem: 1,
                    lo: 0, count: full, k: k, always: (0, full, pages), mask: mask.address, maskStride: pages, stream: stream)
         return (mask.address, try compactPages(batch: p.batch, mask: mask.address, pages: pages, stream: stream))
@@ -360,10 +358,8 @@ public final class PeerDecodeKernels {
         guard let fn = set.pageListSplit else { throw .unsupported("page-list attention needs the tensor-core build") }
         let pages = (p.length + 15) / 16, minPer = 4
         let shared = set.pageListSharedBytes
-        let slots = max(1, try fn.occupancy(threads: AttentionKernelSet.threads, sharedBytes: shared)) * device.multiprocessors
-        let rows = p.batch * kvHeads
-        let maxUnits = min(pages, keep * group)
-        let splits = max(1, min(AttentionKernelSet.maxSplits, (pageListWaves * slots + rows - 1) / rows, (maxUnits + minPer - 1) / minPer))
+        let splits = PeerDecodeKernels.listSplits(rows: p.batch * kvHeads, maxUnits: min(pages, keep * group), minPer: minPer,
+                                                  slots: try set.residentBlocks(fn, sharedBytes: shared), waves: pageListWaves)
         let ws = try partials(batch: p.batch, splits: splits)
         let (bs, hs) = strides(p)
         try fn.launch(grid: (splits, kvHeads, p.batch), block: AttentionKernelSet.threads, sharedBytes: shared, stream: stream,
