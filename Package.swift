@@ -31,6 +31,7 @@ let package = Package(
             dependencies: ["KascadeCore"],
             resources: [
                 .embedInCode("kernels/common.cuh"),
+                .embedInCode("kernels/grid_dependency.cuh"),
                 .embedInCode("kernels/decode_attention.cu"),
                 .embedInCode("kernels/decode_attention_mma.cu"),
                 .embedInCode("kernels/decode_attention_entries.cu"),

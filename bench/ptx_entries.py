@@ -44,11 +44,11 @@ def write(path):
         lib = ctypes.CDLL('libnvrtc.so.12')
     base = ['--gpu-architecture=compute_90a', '-std=c++17', '-default-device', '-lineinfo',
             '--include-path=' + os.path.join(os.environ.get('CUDA_HOME', '/usr/local/cuda'), 'include')]
-    common = read('common.cuh') + '\n'
+    common = read('grid_dependency.cuh') + '\n' + read('common.cuh') + '\n'
     entries = read('decode_attention_entries.cu')
     cuda_core = common + read('decode_attention.cu') + entries
     mma = common + read('decode_attention_mma.cu') + entries
-    topk = read('decode_topk.cu') + read('decode_pool_select.cu')
+    topk = read('grid_dependency.cuh') + '\n' + read('decode_topk.cu') + read('decode_pool_select.cu')
     out = {}
     for bf, d, g in itertools.product([0, 1], [64, 128], [1, 3, 4, 8, 16]):
         defs = [f'-DKV_BF16={bf}', f'-DHEAD_DIM={d}', f'-DGROUP={g}']

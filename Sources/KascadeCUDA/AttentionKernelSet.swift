@@ -39,7 +39,8 @@ final class AttentionKernelSet {
         var defs = ["KV_BF16": dtype == .bf16 ? "1" : "0", "HEAD_DIM": "\(headDim)", "GROUP": "\(group)",
                     "PIPE_STAGES": "\(variant.stages)"]
         if !variant.mma { defs["TILE_KEYS"] = "\(variant.tile)" }
-        module = try CUDAModule(device: device, cubin: try compiler.cubin(variant.mma ? .decodeAttentionMMA : .decodeAttention, defines: defs))
+        let source: KernelSource = variant.mma ? .decodeAttentionMMA : .decodeAttention
+        module = try CUDAModule(device: device, cubin: try compiler.cubin(source, defines: defs), overlapsLaunches: source.overlapsLaunches)
         denseSplit = try module.function("decode_dense_split")
         denseLogitsSplit = try module.function("decode_dense_logits_split")
         scoresSplit = try module.function("decode_scores_split")

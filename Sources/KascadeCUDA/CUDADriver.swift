@@ -49,6 +49,9 @@ final class CUDADriver {
     let cuGetErrorName: @convention(c) (CUresult, UnsafeMutablePointer<UnsafePointer<CChar>?>) -> CUresult
     /// Tensor-map encoder for the tensor memory accelerator (drivers of CUDA 12 and later); nil when absent.
     let cuTensorMapEncodeTiled: FnTensorMap?
+    /// `cuLaunchKernelEx(config, function, params, extra)` (drivers of CUDA 12 and later); nil when absent.
+    let cuLaunchKernelEx: (@convention(c) (UnsafeRawPointer, CUhandle?, UnsafeMutablePointer<UnsafeMutableRawPointer?>?,
+                                           UnsafeMutablePointer<UnsafeMutableRawPointer?>?) -> CUresult)?
 
     private let library: SharedLibrary
 
@@ -89,6 +92,8 @@ final class CUDADriver {
         cuEventElapsedTime = try l.function("cuEventElapsedTime_v2", type(of: cuEventElapsedTime), alternatives: ["cuEventElapsedTime"])
         cuGetErrorName = try l.function("cuGetErrorName", type(of: cuGetErrorName))
         cuTensorMapEncodeTiled = try? l.function("cuTensorMapEncodeTiled", FnTensorMap.self)
+        cuLaunchKernelEx = try? l.function("cuLaunchKernelEx", (@convention(c) (UnsafeRawPointer, CUhandle?,
+            UnsafeMutablePointer<UnsafeMutableRawPointer?>?, UnsafeMutablePointer<UnsafeMutableRawPointer?>?) -> CUresult).self)
         try check(cuInit(0), "cuInit")
     }
 

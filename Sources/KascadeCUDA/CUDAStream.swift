@@ -2,10 +2,17 @@
 public final class CUDAStream {
     let device: CUDADevice
     let handle: CUhandle?
+    /// Kernels of modules that allow it (``CUDAModule/overlapsLaunches``) are launched with programmatic
+    /// stream serialization: their blocks may start while the kernel before them on the stream finishes,
+    /// and wait in `grid_dependency_sync()` for its memory. On by default on sm_90 and later when the
+    /// driver has `cuLaunchKernelEx`; `KASCADE_LAUNCH_OVERLAP=0` turns it off.
+    public var overlapsLaunches: Bool
 
     /// Creates a non-blocking stream on `device`.
     public init(device: CUDADevice) throws(CUDAError) {
         self.device = device
+        overlapsLaunches = device.computeCapability.major >= 9 && device.driver.cuLaunchKernelEx != nil
+            && Environment.value("KASCADE_LAUNCH_OVERLAP") != "0"
         var s: CUhandle?
         try device.driver.check(device.driver.cuStreamCreate(&s, 1), "cuStreamCreate")
         handle = s

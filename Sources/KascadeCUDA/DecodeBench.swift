@@ -42,7 +42,7 @@ public enum DecodeBench {
         }
         try kern.fillRandom(vBuf.address, count: kvBytes / 2, seed: 2, amp: 1, stream: stream)
         let copyTB = 2 * Double(copyBytes) / (copyT.median * 1e-3) / 1e12
-        progress("copy bandwidth \(String(format2(copyTB))) TB/s")
+        progress("copy bandwidth \(String(format2(copyTB))) TB/s; launches overlap: \(stream.overlapsLaunches ? "on" : "off")")
 
         var shapes: [DecodeBenchShape] = []
         for (kern, variant) in zip(kernels, variants) {
@@ -173,7 +173,7 @@ public enum DecodeBench {
             }
         }
         }
-        return DecodeBenchReport(device: device.name, copyTBPerSecond: copyTB, queryHeads: H, kvHeads: G, headDim: d,
+        return DecodeBenchReport(device: device.name, copyTBPerSecond: copyTB, launchOverlap: stream.overlapsLaunches, queryHeads: H, kvHeads: G, headDim: d,
                                  dtype: dtype, fraction: fraction, shapes: shapes)
     }
 

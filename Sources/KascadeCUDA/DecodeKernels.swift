@@ -83,7 +83,8 @@ public final class DecodeKernels {
         self.main = try AttentionKernelSet(device: device, compiler: compiler, dtype: dtype, headDim: headDim, group: group, variant: main)
         self.gather = main.description == gather.description ? self.main
             : try AttentionKernelSet(device: device, compiler: compiler, dtype: dtype, headDim: headDim, group: group, variant: gather)
-        topk = try CUDAModule(device: device, cubin: try compiler.cubin(.decodeTopK, defines: ["GROUP": "\(group)"]))
+        topk = try CUDAModule(device: device, cubin: try compiler.cubin(.decodeTopK, defines: ["GROUP": "\(group)"]),
+                              overlapsLaunches: KernelSource.decodeTopK.overlapsLaunches)
         pool = try topk.function("decode_pool")
         selectTopK = try topk.function("decode_select")
         poolAll = try topk.function("decode_pool_all")

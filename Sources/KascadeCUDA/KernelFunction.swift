@@ -45,13 +45,41 @@ public final class KernelFunction {
         guard grid.1 < 65536, grid.2 < 65536 else { throw .unsupported("\(name): grid \(grid) too large") }
         var storage = args.map { $0.bits }
         let drv = module.device.driver
+        let overlap = module.overlapsLaunches && stream.overlapsLaunches ? drv.cuLaunchKernelEx : nil
         let code: CUresult = storage.withUnsafeMutableBufferPointer { buf in
             var ptrs: [UnsafeMutableRawPointer?] = (0..<buf.count).map { UnsafeMutableRawPointer(buf.baseAddress! + $0) }
             return ptrs.withUnsafeMutableBufferPointer { p in
-                drv.cuLaunchKernel(handle, UInt32(grid.0), UInt32(grid.1), UInt32(grid.2), UInt32(block), 1, 1,
-                                   UInt32(sharedBytes), stream.handle, p.baseAddress, nil)
+                guard let launchEx = overlap else {
+                    return drv.cuLaunchKernel(handle, UInt32(grid.0), UInt32(grid.1), UInt32(grid.2), UInt32(block), 1, 1,
+                                              UInt32(sharedBytes), stream.handle, p.baseAddress, nil)
+                }
+                return KernelFunction.withOverlapConfig(grid: grid, block: block, sharedBytes: sharedBytes, stream: stream) {
+                    launchEx($0, handle, p.baseAddress, nil)
+                }
             }
         }
-        try drv.check(code, "cuLaunchKernel(\(name))")
+        try drv.check(code, overlap == nil ? "cuLaunchKernel(\(name))" : "cuLaunchKernelEx(\(name))")
+    }
+
+    /// Calls `body` with a `CUlaunchConfig` (56 bytes: grid and block sizes, shared bytes, stream,
+    /// attribute pointer and count) holding one `CUlaunchAttribute` (72 bytes: id, padding, 64-byte
+    /// value): programmatic stream serialization (id 6) allowed.
+    private static func withOverlapConfig(grid: (Int, Int, Int), block: Int, sharedBytes: Int, stream: CUDAStream,
+                                          _ body: (UnsafeRawPointer) -> CUresult) -> CUresult {
+        withUnsafeTemporaryAllocation(byteCount: 56 + 72, alignment: 8) { raw in
+            let base = raw.baseAddress!
+            base.initializeMemory(as: UInt8.self, repeating: 0, count: 56 + 72)
+            let attr = base + 56
+            attr.storeBytes(of: Int32(6), toByteOffset: 0, as: Int32.self)
+            attr.storeBytes(of: Int32(1), toByteOffset: 8, as: Int32.self)
+            for (i, v) in [grid.0, grid.1, grid.2, block, 1, 1, sharedBytes].enumerated() {
+                base.storeBytes(of: UInt32(v), toByteOffset: 4 * i, as: UInt32.self)
+            }
+            base.storeBytes(of: UInt(bitPattern: stream.handle.map { Int(bitPattern: UnsafeRawPointer($0)) } ?? 0),
+                            toByteOffset: 32, as: UInt.self)
+            base.storeBytes(of: UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(attr))), toByteOffset: 40, as: UInt.self)
+            base.storeBytes(of: UInt32(1), toByteOffset: 48, as: UInt32.self)
+            return body(UnsafeRawPointer(base))
+        }
     }
 }

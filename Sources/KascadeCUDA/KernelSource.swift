@@ -27,7 +27,20 @@ public enum KernelSource: String, CaseIterable, Sendable {
 
     /// The device helpers (`kernels/common.cuh`: element type, conversions, fast exp2, m16n8k16
     /// products, ldmatrix, cp.async) that the CUDA-core and `mma.sync` kernel files are compiled after.
-    public static var commonHelpers: String { String(decoding: PackageResources.common_cuh, as: UTF8.self) }
+    public static var commonHelpers: String { gridDependency + String(decoding: PackageResources.common_cuh, as: UTF8.self) }
+
+    /// `kernels/grid_dependency.cuh`: `grid_dependency_sync()`, which every decode kernel calls first
+    /// (``overlapsLaunches``); part of ``commonHelpers`` and composed before the selection module.
+    public static var gridDependency: String { String(decoding: PackageResources.grid_dependency_cuh, as: UTF8.self) + "\n" }
+
+    /// Whether every kernel of the source begins with `grid_dependency_sync()`, so that its module may
+    /// overlap launches (``CUDAModule/overlapsLaunches``): the decode sources.
+    public var overlapsLaunches: Bool {
+        switch self {
+        case .decodeAttention, .decodeAttentionMMA, .decodeTopK, .decodePeers: return true
+        case .prefillAttention, .prefillWgmma, .prefillAnchor, .prefillAnchorWgmma, .prefillReuseWgmma: return false
+        }
+    }
 
     /// Source text: the file, after ``commonHelpers`` where it uses them (or after
     /// `prefill_wgmma.cu` for the Hopper anchor and reuse files).
@@ -41,7 +54,7 @@ public enum KernelSource: String, CaseIterable, Sendable {
             return helpers + String(decoding: PackageResources.decode_attention_mma_cu, as: UTF8.self)
                 + String(decoding: PackageResources.decode_attention_entries_cu, as: UTF8.self)
         case .decodeTopK:
-            return String(decoding: PackageResources.decode_topk_cu, as: UTF8.self)
+            return KernelSource.gridDependency + String(decoding: PackageResources.decode_topk_cu, as: UTF8.self)
                 + String(decoding: PackageResources.decode_pool_select_cu, as: UTF8.self)
         case .prefillAttention: return helpers + String(decoding: PackageResources.prefill_attention_cu, as: UTF8.self)
         case .prefillWgmma: return String(decoding: PackageResources.prefill_wgmma_cu, as: UTF8.self)

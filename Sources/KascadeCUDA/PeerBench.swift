@@ -170,6 +170,6 @@ public enum PeerBench {
             }
         }
         }
-        return PeerBenchReport(device: device.name, queryHeads: H, kvHeads: G, headDim: d, dtype: dtype, fraction: fraction, shapes: shapes)
+        return PeerBenchReport(device: device.name, launchOverlap: stream.overlapsLaunches, queryHeads: H, kvHeads: G, headDim: d, dtype: dtype, fraction: fraction, shapes: shapes)
     }
 }

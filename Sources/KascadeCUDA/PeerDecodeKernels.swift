@@ -73,7 +73,8 @@ public final class PeerDecodeKernels {
         self.group = group
         self.kvHeads = kvHeads
         module = try CUDAModule(device: device, cubin: try compiler.cubin(.decodePeers, defines: [
-            "KV_BF16": dtype == .bf16 ? "1" : "0", "HEAD_DIM": "\(headDim)", "GROUP": "\(group)"]))
+            "KV_BF16": dtype == .bf16 ? "1" : "0", "HEAD_DIM": "\(headDim)", "GROUP": "\(group)"]),
+            overlapsLaunches: KernelSource.decodePeers.overlapsLaunches)
         pagesFn = try module.function("quest_pages")
         pageScoresFn = try module.function("quest_page_scores")
         selectFn = try module.function("peer_select")

@@ -41,6 +41,18 @@ struct CUDARuntimeTests {
         #expect(source.text.contains(" \(name)("))
     }
 
+    @Test("every kernel of a source that overlaps launches waits for the kernel before it first",
+          arguments: KernelSource.allCases.filter(\.overlapsLaunches))
+    func overlappingKernelsWaitFirst(source: KernelSource) {
+        let pieces = source.text.split(separator: "__global__", omittingEmptySubsequences: false).dropFirst()
+        #expect(pieces.count >= 5)
+        for piece in pieces {
+            guard let brace = piece.firstIndex(of: "{") else { Issue.record("a kernel of \(source) has no body"); continue }
+            let body = piece[piece.index(after: brace)...].drop { $0 == " " || $0 == "\\" || $0 == "\n" }
+            #expect(body.hasPrefix("grid_dependency_sync();"), "\(source): \(piece.prefix(80))")
+        }
+    }
+
     @Test("cubins round-trip through the disk cache file helpers")
     func diskRoundTrip() {
         let path = "/tmp/kascade-cuda-test-\(UInt32.random(in: 0...UInt32.max)).bin"

@@ -7,6 +7,7 @@ extern "C" __global__ void __launch_bounds__(THREADS) decode_dense_split(
     const kv_t* q, const kv_t* k, const kv_t* v, long long kvBatchStride, long long kvHeadStride,
     int n, int chunk, float scale, float* partO, float2* partML, int splits)
 {
+    grid_dependency_sync();
     decode_split<false, true, false>(q, k, v, kvBatchStride, kvHeadStride, nullptr, 0, 0, nullptr,
                                      n, chunk, scale, partO, partML, splits, nullptr, 0);
 }
@@ -17,6 +18,7 @@ extern "C" __global__ void __launch_bounds__(THREADS) decode_dense_logits_split(
     int n, int chunk, float scale, float* partO, float2* partML, int splits,
     float* logits, long long logitRowStride)
 {
+    grid_dependency_sync();
     decode_split<false, true, true>(q, k, v, kvBatchStride, kvHeadStride, nullptr, 0, 0, nullptr,
                                     n, chunk, scale, partO, partML, splits, logits, logitRowStride);
 }
@@ -26,6 +28,7 @@ extern "C" __global__ void __launch_bounds__(THREADS) decode_scores_split(
     const kv_t* q, const kv_t* k, long long kvBatchStride, long long kvHeadStride,
     int n, int chunk, float scale, float2* partML, int splits, float* logits, long long logitRowStride)
 {
+    grid_dependency_sync();
     decode_split<false, false, true>(q, k, k, kvBatchStride, kvHeadStride, nullptr, 0, 0, nullptr,
                                      n, chunk, scale, nullptr, partML, splits, logits, logitRowStride);
 }
@@ -36,6 +39,7 @@ extern "C" __global__ void __launch_bounds__(THREADS) decode_sparse_split(
     const int* idx, long long idxBatchStride, long long idxRowStride, const int* headMap,
     int count, int chunk, float scale, float* partO, float2* partML, int splits)
 {
+    grid_dependency_sync();
     decode_split<true, true, false>(q, k, v, kvBatchStride, kvHeadStride, idx, idxBatchStride,
                                     idxRowStride, headMap, count, chunk, scale, partO, partML,
                                     splits, nullptr, 0);
@@ -49,6 +53,7 @@ extern "C" __global__ void __launch_bounds__(THREADS) decode_sparse_logits_split
     const int* idx, long long idxBatchStride, long long idxRowStride,
     int count, int chunk, float* partO, float2* partML, int splits, float* logits, long long logitRowStride)
 {
+    grid_dependency_sync();
     decode_split<true, true, false, true>(nullptr, v, v, kvBatchStride, kvHeadStride, idx, idxBatchStride,
                                           idxRowStride, nullptr, count, chunk, 1.f, partO, partML,
                                           splits, logits, logitRowStride);

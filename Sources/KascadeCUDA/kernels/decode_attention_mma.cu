@@ -314,6 +314,7 @@ extern "C" __global__ void __launch_bounds__(THREADS) decode_page_list_split(
     const int* plist, const unsigned* pbits, const int* pcount, long long listStride, int minPer,
     int n, float scale, float* partO, float2* partML, int splits)
 {
+    grid_dependency_sync();
     decode_split<false, true, false, false, true>(q, k, v, kvBatchStride, kvHeadStride, nullptr, 0, 0, nullptr,
                                                   n, 0, scale, partO, partML, splits, nullptr, 0,
                                                   plist, pbits, pcount, listStride, minPer);

@@ -126,6 +126,7 @@ extern "C" __global__ void quest_pages(const kv_t* __restrict__ k, long long kvB
                                        kv_t* __restrict__ pmin, kv_t* __restrict__ pmax, long long pageCap,
                                        int n, int pageFrom)
 {
+    grid_dependency_sync();
     const int p = pageFrom + blockIdx.x, g = blockIdx.y, b = blockIdx.z, G = gridDim.y;
     const kv_t* kr = k + b * kvBatchStride + g * kvHeadStride;
     const long long o = (((long long)b * G + g) * pageCap + p) * D;
@@ -159,6 +160,7 @@ extern "C" __global__ void __launch_bounds__(SCORE_THREADS) quest_page_scores(
     const kv_t* __restrict__ q, const kv_t* __restrict__ pmin, const kv_t* __restrict__ pmax, long long pageCap,
     int pages, float* __restrict__ scores, long long scoreStride)
 {
+    grid_dependency_sync();
     extern __shared__ __align__(16) unsigned char sp[];
     float* qpos = reinterpret_cast<float*>(sp + 2 * SCORE_PAGES * SCORE_ROW);   // [GROUP][D]
     float* qneg = qpos + GROUP * D;
@@ -321,6 +323,7 @@ extern "C" __global__ void __launch_bounds__(SEL_THREADS) peer_select(
     int lo, int count, int k, int alwaysLo, int alwaysHi, int alwaysEnd,
     unsigned* __restrict__ mask, long long maskStride)
 {
+    grid_dependency_sync();
     __shared__ int h[BINS];
     __shared__ int warpSums[33];
     __shared__ int sel[2];

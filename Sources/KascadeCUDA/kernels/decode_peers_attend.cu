@@ -231,6 +231,7 @@ extern "C" __global__ void __launch_bounds__(AT_THREADS) peer_attend_pages(
     const unsigned* mask, long long maskStride, int shift, const float* bias, int n, int chunk, float scale,
     float* partO, float2* partML, int splitOffset, int totalSplits)
 {
+    grid_dependency_sync();
     peer_attend<true, false>(q, k, v, kvBatchStride, kvHeadStride, mask, maskStride, shift, bias, n, chunk, scale,
                              partO, partML, splitOffset, totalSplits, nullptr, nullptr, 0, 1);
 }
@@ -241,6 +242,7 @@ extern "C" __global__ void __launch_bounds__(AT_THREADS) peer_attend_tokens(
     const unsigned* mask, long long maskStride, int shift, const float* bias, int n, int chunk, float scale,
     float* partO, float2* partML, int splitOffset, int totalSplits)
 {
+    grid_dependency_sync();
     peer_attend<false, false>(q, k, v, kvBatchStride, kvHeadStride, mask, maskStride, shift, bias, n, chunk, scale,
                               partO, partML, splitOffset, totalSplits, nullptr, nullptr, 0, 1);
 }
@@ -251,6 +253,7 @@ extern "C" __global__ void __launch_bounds__(AT_THREADS) peer_attend_page_list(
     const unsigned* mask, long long maskStride, int n, float scale, float* partO, float2* partML, int totalSplits,
     const int* plist, const int* pcount, long long listStride, int minPer)
 {
+    grid_dependency_sync();
     peer_attend<true, true>(q, k, v, kvBatchStride, kvHeadStride, mask, maskStride, 0, nullptr, n, 0, scale,
                             partO, partML, 0, totalSplits, plist, pcount, listStride, minPer);
 }
@@ -262,6 +265,7 @@ extern "C" __global__ void __launch_bounds__(AT_THREADS) peer_attend_token_list(
     const unsigned* mask, long long maskStride, int n, float scale, float* partO, float2* partML, int totalSplits,
     const int* plist, const int* pcount, long long listStride, int minPer)
 {
+    grid_dependency_sync();
     peer_attend<false, true>(q, k, v, kvBatchStride, kvHeadStride, mask, maskStride, 0, nullptr, n, 0, scale,
                              partO, partML, 0, totalSplits, plist, pcount, listStride, minPer);
 }
@@ -272,6 +276,7 @@ extern "C" __global__ void __launch_bounds__(SEL_THREADS) peer_compact_pages(
     const unsigned* __restrict__ mask, long long maskStride, int pages, int* __restrict__ plist, long long listStride,
     int* __restrict__ pcount)
 {
+    grid_dependency_sync();
     __shared__ int warpSums[33];
     const int g = blockIdx.x, b = blockIdx.y, G = gridDim.x;
     const long long row = (long long)b * G + g;
@@ -294,6 +299,7 @@ constexpr int MAX_SPLITS = 2048;
 /// Merges the splits of each (sequence, query head): grid (H, B), min(D, 128) threads; out [B, H, D].
 extern "C" __global__ void peer_combine(const float* partO, const float2* partML, int splits, float* out)
 {
+    grid_dependency_sync();
     __shared__ float wts[MAX_SPLITS];
     __shared__ float total;
     const int h = blockIdx.x, b = blockIdx.y, H = gridDim.x;
@@ -336,6 +342,7 @@ __device__ __forceinline__ float peak_dir(unsigned long long seed, long long bg,
 extern "C" __global__ void peaked_keys(kv_t* __restrict__ k, long long rows, int n, long long bgCount,
                                        unsigned long long seed, float rate, float c)
 {
+    grid_dependency_sync();
     const long long total = rows * n;
     for (long long t = blockIdx.x * (long long)blockDim.x + threadIdx.x; t < total; t += (long long)gridDim.x * blockDim.x) {
         const long long r = t / n;
@@ -358,6 +365,7 @@ extern "C" __global__ void peaked_keys(kv_t* __restrict__ k, long long rows, int
 extern "C" __global__ void peaked_queries(kv_t* __restrict__ q, int batch, int G, unsigned long long seed,
                                           float beta, float sigma)
 {
+    grid_dependency_sync();
     const int H = G * GROUP;
     const long long total = (long long)batch * H * D;
     for (long long t = blockIdx.x * (long long)blockDim.x + threadIdx.x; t < total; t += (long long)gridDim.x * blockDim.x) {

@@ -38,6 +38,7 @@ extern "C" __global__ void __launch_bounds__(QS_THREADS) quest_select_list(
     unsigned* __restrict__ mask, long long maskStride, int* __restrict__ plist, unsigned* __restrict__ pbits,
     long long listStride, int* __restrict__ pcount)
 {
+    grid_dependency_sync();
     extern __shared__ unsigned words[];                    // [pages]
     __shared__ int hist[GROUP][2][QS_BINS];
     __shared__ int sel[GROUP][2];

@@ -12,6 +12,7 @@ extern "C" __global__ void __launch_bounds__(128) twilight_quantize(
     unsigned char* __restrict__ codes, float* __restrict__ qscale, float* __restrict__ qzero, long long tokCap,
     int from, int to)
 {
+    grid_dependency_sync();
     const int g = blockIdx.y, b = blockIdx.z, G = gridDim.y;
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     const int pos = from + blockIdx.x * 4 + warp;
@@ -55,6 +56,7 @@ extern "C" __global__ void __launch_bounds__(128) twilight_estimate(
     const int* __restrict__ plist, const int* __restrict__ pcount, long long listStride,
     unsigned* __restrict__ keptMask, long long keptStride)
 {
+    grid_dependency_sync();
     __shared__ float qs[GROUP * D];
     __shared__ float qsum[GROUP];
     const int g = blockIdx.y, b = blockIdx.z, G = gridDim.y, H = G * GROUP;
@@ -113,6 +115,7 @@ extern "C" __global__ void __launch_bounds__(TOPP_THREADS) twilight_top_p(
     int pages, int capPages, int n, float topP, unsigned* __restrict__ keptMask, long long keptStride,
     int* __restrict__ keptCount)
 {
+    grid_dependency_sync();
     extern __shared__ __align__(16) unsigned char topp_smem[];
     __shared__ int warpSums[33];
     __shared__ float red[32];
@@ -216,6 +219,7 @@ extern "C" __global__ void __launch_bounds__(SEL_THREADS) vatt_sample(
     unsigned* __restrict__ mask, long long maskStride, int n, int sinks, int windowStart,
     unsigned long long seed, int layer, double epsilon, double z, float* __restrict__ logWeight, int* __restrict__ sampleSize)
 {
+    grid_dependency_sync();
     __shared__ int h[BINS];
     __shared__ int warpSums[33];
     __shared__ int sel[2];

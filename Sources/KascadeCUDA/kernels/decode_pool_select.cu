@@ -255,10 +255,12 @@ __device__ __forceinline__ void pool_select(const float* __restrict__ logits, lo
 #define DECODE_POOL_SELECT_CALL logits, logitRowStride, lse, pooled, pooledRowStride, idx, idxRowStride, n, k, slice
 #define DECODE_POOL_SELECT(NAME, C, RES) \
     extern "C" __global__ void __launch_bounds__(THREADS, RES) NAME(DECODE_POOL_SELECT_ARGS) { \
+        grid_dependency_sync(); \
         pool_select<C, RES>(DECODE_POOL_SELECT_CALL); \
     }
 #define DECODE_POOL_SELECT_CLUSTER(NAME, C, RES) \
     extern "C" __global__ void __cluster_dims__(C, 1, 1) __launch_bounds__(THREADS, RES) NAME(DECODE_POOL_SELECT_ARGS) { \
+        grid_dependency_sync(); \
         pool_select<C, RES>(DECODE_POOL_SELECT_CALL); \
     }
 DECODE_POOL_SELECT(decode_pool_select, 1, 1)

@@ -102,6 +102,7 @@ extern "C" __global__ void __launch_bounds__(POOL_THREADS) decode_pool(
     const float* __restrict__ logits, long long logitRowStride, const float* __restrict__ lse,
     float* __restrict__ pooled, long long pooledRowStride, int* __restrict__ hist, int n, int iters)
 {
+    grid_dependency_sync();
     __shared__ int h[BINS];
     const int g = blockIdx.y, b = blockIdx.z, G = gridDim.y, H = G * GROUP;
     const int tid = threadIdx.x;
@@ -199,6 +200,7 @@ extern "C" __global__ void __launch_bounds__(THREADS, 2) decode_select(
     const float* __restrict__ pooled, long long pooledRowStride, int* __restrict__ hist,
     int* __restrict__ idx, long long idxRowStride, int n, int k)
 {
+    grid_dependency_sync();
     __shared__ int h[BINS];
     __shared__ int warpSums[33];
     __shared__ int sel[2];
@@ -248,6 +250,7 @@ extern "C" __global__ void __launch_bounds__(COMBINE_THREADS) decode_combine(
     const float* __restrict__ partO, const float2* __restrict__ partML, int splits,
     float* __restrict__ out, float* __restrict__ lse, int headDim)
 {
+    grid_dependency_sync();
     __shared__ float wts[MAX_SPLITS];
     __shared__ float redM[COMBINE_THREADS / 32], redL[COMBINE_THREADS / 32];
     __shared__ float4 part[COMBINE_THREADS];
@@ -318,6 +321,7 @@ extern "C" __global__ void __launch_bounds__(COMBINE_THREADS) decode_combine(
 extern "C" __global__ void fill_random16(unsigned short* dst, long long count, unsigned long long seed,
                                          float amp, int isBF16)
 {
+    grid_dependency_sync();
     for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < count;
          i += (long long)gridDim.x * blockDim.x) {
         unsigned long long x = (unsigned long long)i * 0x9E3779B97F4A7C15ull ^ seed;
@@ -343,6 +347,7 @@ extern "C" __global__ void __launch_bounds__(POOL_THREADS) decode_pool_all(
     const float* __restrict__ logits, long long logitRowStride, const float* __restrict__ lse, int G,
     float* __restrict__ pooled, long long pooledRowStride, int* __restrict__ hist, int n, int iters)
 {
+    grid_dependency_sync();
     __shared__ int h[BINS];
     const int b = blockIdx.z, H = G * GROUP, tid = threadIdx.x;
     for (int i = tid; i < BINS; i += POOL_THREADS) h[i] = 0;
