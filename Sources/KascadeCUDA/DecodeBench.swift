@@ -7,10 +7,10 @@ public enum DecodeBench {
     public static func run(device: CUDADevice, compiler: KernelCompiler, batches: [Int], lengths: [Int],
                            queryHeads: Int = 32, kvHeads: Int = 8, headDim: Int = 128, dtype: KVDType = .bf16,
                            fraction: Double = 0.10,
-                           variants: [(main: DecodeVariant, gather: DecodeVariant)] = [(DecodeVariant(), DecodeVariant())], progress: (String) -> Void) throws -> DecodeBenchReport {
+                           variants: [(main: DecodeVariant, gather: DecodeVariant, scores: DecodeVariant?)] = [(DecodeVariant(), DecodeVariant(), nil)], progress: (String) -> Void) throws -> DecodeBenchReport {
         let kernels = try variants.map { v throws -> DecodeKernels in
             try DecodeKernels(device: device, compiler: compiler, dtype: dtype, headDim: headDim,
-                              queryHeads: queryHeads, kvHeads: kvHeads, main: v.main, gather: v.gather)
+                              queryHeads: queryHeads, kvHeads: kvHeads, main: v.main, gather: v.gather, scores: v.scores)
         }
         let kern = kernels[0]
         let stream = try CUDAStream(device: device)
@@ -46,6 +46,7 @@ public enum DecodeBench {
 
         var shapes: [DecodeBenchShape] = []
         for (kern, variant) in zip(kernels, variants) {
+        let name = "\(variant.main)+\(variant.gather)" + (variant.scores.map { "+\($0)" } ?? "")
         for B in batches {
             for N in lengths {
                 let setBytes = B * G * N * d * 2
@@ -163,8 +164,8 @@ public enum DecodeBench {
                 let model = (ms("layer0") + 4 * ms("anchor") + 27 * ms("reuse")) / 32
                 let pooledModel = (ms("layer0.pooled") + 4 * ms("anchor.pooled") + 27 * ms("reuse.pooled")) / 32
                 let splits = try kern.denseSplits(batch: B, length: N)
-                shapes.append(DecodeBenchShape(batch: B, length: N, k: k, variant: "\(variant.main)+\(variant.gather)", splits: splits, kernels: timings, modelLevelMs: model, pooledModelLevelMs: pooledModel))
-                progress("\(variant.main)+\(variant.gather) B=\(B) N=\(N): dense \(format3(ms("dense"))) ms (\(format2(timings["dense"]!.tbPerSecond)) TB/s), " +
+                shapes.append(DecodeBenchShape(batch: B, length: N, k: k, variant: name, splits: splits, kernels: timings, modelLevelMs: model, pooledModelLevelMs: pooledModel))
+                progress("\(name) B=\(B) N=\(N): dense \(format3(ms("dense"))) ms (\(format2(timings["dense"]!.tbPerSecond)) TB/s), " +
                          "layer0 \(format3(ms("layer0"))), anchor \(format3(ms("anchor"))), reuse \(format3(ms("reuse"))) " +
                          "(\(format2(timings["reuse"]!.tbPerSecond)) TB/s), model-level \(format3(model)) ms; select \(route): " +
                          paths.map { "\($0.path == .automatic ? "auto" : String($0.name.dropFirst())) \(format3(ms("anchor.select" + $0.name)))" }
