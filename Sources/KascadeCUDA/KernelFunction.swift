@@ -6,10 +6,16 @@ public final class KernelFunction {
     public let name: String
     private var sharedLimit = 48 * 1024
 
+    /// Whether launches may overlap the end of the kernel before them on a stream that allows it
+    /// (``CUDAStream/overlapsLaunches``): the module's ``CUDAModule/overlapsLaunches`` unless turned off
+    /// for this kernel.
+    public var overlapsLaunch: Bool
+
     init(module: CUDAModule, handle: CUhandle?, name: String) {
         self.module = module
         self.handle = handle
         self.name = name
+        overlapsLaunch = module.overlapsLaunches
     }
 
     /// Registers per thread the compiler gave this kernel.
@@ -45,7 +51,7 @@ public final class KernelFunction {
         guard grid.1 < 65536, grid.2 < 65536 else { throw .unsupported("\(name): grid \(grid) too large") }
         var storage = args.map { $0.bits }
         let drv = module.device.driver
-        let overlap = module.overlapsLaunches && stream.overlapsLaunches ? drv.cuLaunchKernelEx : nil
+        let overlap = overlapsLaunch && stream.overlapsLaunches ? drv.cuLaunchKernelEx : nil
         let code: CUresult = storage.withUnsafeMutableBufferPointer { buf in
             var ptrs: [UnsafeMutableRawPointer?] = (0..<buf.count).map { UnsafeMutableRawPointer(buf.baseAddress! + $0) }
             return ptrs.withUnsafeMutableBufferPointer { p in

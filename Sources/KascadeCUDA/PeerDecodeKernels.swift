@@ -81,6 +81,11 @@ public final class PeerDecodeKernels {
         quantizeFn = try module.function("twilight_quantize")
         estimateFn = try module.function("twilight_estimate")
         topPFn = try module.function("twilight_top_p")
+        // Launched to overlap the estimate, its few blocks (group x KV heads x batch) were placed on
+        // the multiprocessors the estimate freed first rather than spread out: Twilight took 0.228 ms
+        // against 0.208 with this kernel alone launched in order (H100, batch 8, 32k, peaked;
+        // bench/results/launch-overlap-kernels).
+        topPFn.overlapsLaunch = false
         sampleFn = try module.function("vatt_sample")
         attendPagesFn = try module.function("peer_attend_pages")
         attendTokensFn = try module.function("peer_attend_tokens")
