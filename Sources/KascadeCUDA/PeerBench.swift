@@ -129,6 +129,16 @@ public enum PeerBench {
                 let listed = Double(try peers.existing("pageCount")!.download(Int32.self, count: B * G).reduce(0) { $0 + Int($1) })
                     / Double(B * G * pages)
                 let meanKept = Double(try counts.download(Int32.self, count: B * H).reduce(0) { $0 + Int($1) }) / Double(B * H)
+                // Twilight's steps: its candidate selection, then the int4 estimate, then the top-p
+                // threshold; the rest is attention over the kept keys and combine.
+                for (name, step) in [("selection", PeerDecodeKernels.TwilightStep.selection), ("estimate", .estimate), ("topP", .topP)] {
+                    peers.twilightStopsAfter = step
+                    try record("twilight.\(name)", bytes: meta) { i in
+                        try peers.twilight(inputs(i), pages: pageView(i), keys: int4View(i), keep: keep0, topP: twilight.topP,
+                                           out: out.address, kept: counts.address, stream: stream)
+                    }
+                }
+                peers.twilightStopsAfter = nil
                 peers.listDriven = false
                 try record("quest.scan", bytes: meta + Double(B * H * min(N, keep * 16)) * 2 * row) { i in
                     try peers.quest(inputs(i), pages: pageView(i), keep: keep, out: out.address, stream: stream)
@@ -166,6 +176,7 @@ public enum PeerBench {
                          "(before \(format3(ms("quest.selection.before")))); before: quest on CUDA cores \(format2(speedups["quest.cudaCores"]!))x, " +
                          "step by step \(format2(speedups["quest.before"]!))x, twilight \(format2(speedups["twilight.before"]!))x; " +
                          "quest at 2 / 4 waves \(format3(ms("quest.waves2"))) / \(format3(ms("quest.waves4"))) ms; " +
+                         "twilight steps: selection \(format3(ms("twilight.selection"))), + estimate \(format3(ms("twilight.estimate"))), + top-p \(format3(ms("twilight.topP"))) ms; " +
                          "position-split scan: quest \(format2(speedups["quest.scan"]!))x twilight \(format2(speedups["twilight.scan"]!))x")
             }
         }

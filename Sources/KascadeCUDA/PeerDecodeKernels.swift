@@ -42,6 +42,10 @@ public final class PeerDecodeKernels {
     public var tensorCoreAttention = true
     /// Resident-block waves the tensor-core page-list attention aims for.
     public var pageListWaves = 3
+    /// Twilight's steps, in order, for the bench's step timings.
+    enum TwilightStep { case selection, estimate, topP }
+    /// Where `twilight` stops when set (the bench times its steps this way); nil: the whole method.
+    var twilightStopsAfter: TwilightStep?
 
     let module: CUDAModule
     let pagesFn, pageScoresFn, selectFn, quantizeFn, estimateFn, topPFn, sampleFn: KernelFunction
@@ -386,6 +390,7 @@ public final class PeerDecodeKernels {
         let n = p.length, pages = (n + 15) / 16
         let keepPages = min(keep, pages)
         let (pageMask, list) = try selectPages(p, pages: view, keep: keepPages, stream: stream)
+        if twilightStopsAfter == .selection { return }
         let maxUnits = min(pages, keepPages * group)
         if topP >= 1 {
             let splits = try listSplits(rows: p.batch * kvHeads, maxUnits: maxUnits, minPer: 4)
@@ -409,10 +414,12 @@ public final class PeerDecodeKernels {
                                .float(1 / Float(headDim).squareRoot()), .pointer(est.address), .int64(Int64(estStride)),
                                .pointer(list.pages), .pointer(list.count), .int64(Int64(list.stride)),
                                .pointer(keptMask.address), .int64(Int64(n))])
+        if twilightStopsAfter == .estimate { return }
         try topPFn.launch(grid: (group, kvHeads, p.batch), block: 512, sharedBytes: smem, stream: stream,
                           [.pointer(est.address), .int64(Int64(estStride)), .pointer(pageMask), .int64(Int64(pages)),
                            .int32(Int32(pages)), .int32(Int32(keepPages)), .int32(Int32(n)), .float(topP),
                            .pointer(keptMask.address), .int64(Int64(n)), .pointer(kept)])
+        if twilightStopsAfter == .topP { return }
         if !listDriven {
             let plan = try plan(rows: p.batch * kvHeads, length: n)
             let ws = try partials(batch: p.batch, splits: plan.splits)
