@@ -60,6 +60,8 @@ public final class PeerDecodeKernels {
 
     /// Threads of the attention kernel.
     static let attendThreads = 128
+    /// Threads of `twilight_estimate` (`EST_THREADS`) and the listed positions each scores (`EST_TOKENS`).
+    static let estimateThreads = 256, estimateTokens = 4
     /// Positions the attention kernel compacts at a time.
     static let segment = 2048
     /// Most splits per head (the combine step takes twice this for vAttention's two passes).
@@ -408,7 +410,9 @@ public final class PeerDecodeKernels {
         // Kept bits are valid on the listed pages only (the estimate clears them there).
         let keptMask = try buffer("keptMask", bytes: p.batch * kvHeads * n * 4)
         if !listDriven { try stream.memset(keptMask.address, value: 0, bytes: p.batch * kvHeads * n * 4) }
-        try estimateFn.launch(grid: ((maxUnits * 16 + 127) / 128, kvHeads, p.batch), block: 128, stream: stream,
+        let perBlock = PeerDecodeKernels.estimateThreads * PeerDecodeKernels.estimateTokens
+        try estimateFn.launch(grid: ((maxUnits * 16 + perBlock - 1) / perBlock, kvHeads, p.batch), block: PeerDecodeKernels.estimateThreads,
+                              stream: stream,
                               [.pointer(p.q), .pointer(keys.codes), .pointer(keys.scales), .pointer(keys.zeros),
                                .int64(Int64(keys.capacity)), .pointer(pageMask), .int64(Int64(pages)), .int32(Int32(n)),
                                .float(1 / Float(headDim).squareRoot()), .pointer(est.address), .int64(Int64(estStride)),

@@ -128,4 +128,11 @@ struct PeerHostTests {
         #expect(KernelSource.decodePeers.text.contains("extern \"C\" __global__ void"))
         #expect(KernelSource.decodePeers.text.contains(" \(name)("))
     }
+
+    @Test("the estimate's launch shape is the one its kernel is written for")
+    func estimateShape() {
+        let text = KernelSource.decodePeers.text
+        #expect(text.contains("constexpr int EST_THREADS = \(PeerDecodeKernels.estimateThreads);"))
+        #expect(text.contains("constexpr int EST_TOKENS = \(PeerDecodeKernels.estimateTokens);"))
+    }
 }

@@ -45,11 +45,19 @@ extern "C" __global__ void __launch_bounds__(128) twilight_quantize(
     if (lane == 0) { qscale[slot] = step; qzero[slot] = lo; }
 }
 
+constexpr int EST_THREADS = 256;
+constexpr int EST_TOKENS = 4;                 // listed positions per thread
+
 /// Estimated scaled scores zero * sum(q) + scale * sum_i q_i c_i of the candidate keys (those whose
 /// page has the head's bit in pageMask), into est[b, h, pos], over the positions of the listed pages
 /// plist[b, g, 0 ..< pcount[b, g]] (the group's candidate pages); clears keptMask[b, g, pos] there.
-/// grid (ceil(listed pages * 16 / 128), G, B), 128 threads.
-extern "C" __global__ void __launch_bounds__(128) twilight_estimate(
+/// grid (ceil(listed pages * 16 / (EST_THREADS * EST_TOKENS)), G, B), EST_THREADS threads: a block
+/// loads q and its sums once; each thread scores EST_TOKENS positions together (first + t * EST_THREADS
+/// + tid), so each q value read from shared memory serves all of them. A nibble becomes a float as the
+/// low bits of 2^23 minus 2^23 (exact, no int-to-float conversion). Each position's products are summed
+/// in the same order as with one position per thread, for every head of the group (branch-free), and
+/// stored for the heads whose bit is set.
+extern "C" __global__ void __launch_bounds__(EST_THREADS) twilight_estimate(
     const kv_t* __restrict__ q, const unsigned char* __restrict__ codes, const float* __restrict__ qscale,
     const float* __restrict__ qzero, long long tokCap, const unsigned* __restrict__ pageMask, long long pageMaskStride,
     int n, float scale, float* __restrict__ est, long long estStride,
@@ -61,7 +69,11 @@ extern "C" __global__ void __launch_bounds__(128) twilight_estimate(
     __shared__ float qsum[GROUP];
     const int g = blockIdx.y, b = blockIdx.z, G = gridDim.y, H = G * GROUP;
     const int tid = threadIdx.x;
-    for (int i = tid; i < GROUP * D; i += blockDim.x) qs[i] = to_float(q[((long long)b * H + g * GROUP) * D + i]);
+    const long long row = (long long)b * G + g;
+    const int units = pcount[row] * PAGE;                        // listed positions of the row
+    const int first = blockIdx.x * EST_THREADS * EST_TOKENS;
+    if (first >= units) return;                                   // the whole block: no barrier skipped
+    for (int i = tid; i < GROUP * D; i += EST_THREADS) qs[i] = to_float(q[((long long)b * H + g * GROUP) * D + i]);
     __syncthreads();
     if (tid < GROUP) {
         float s = 0.f;
@@ -69,37 +81,70 @@ extern "C" __global__ void __launch_bounds__(128) twilight_estimate(
         qsum[tid] = s;
     }
     __syncthreads();
-    const int e = (blockIdx.x * blockDim.x + tid) / PAGE;
-    if (e >= pcount[(long long)b * G + g]) return;
-    const int pos = plist[((long long)b * G + g) * listStride + e] * PAGE + tid % PAGE;
-    if (pos >= n) return;
-    keptMask[((long long)b * G + g) * keptStride + pos] = 0u;
-    const unsigned bits = pageMask[((long long)b * G + g) * pageMaskStride + pos / PAGE] & GROUP_BITS;
-    if (!bits) return;
-    const long long slot = ((long long)b * G + g) * tokCap + pos;
-    const uint4* row = reinterpret_cast<const uint4*>(codes + slot * (D / 2));
-    float acc[GROUP];
+    // The thread's EST_TOKENS positions, scored together so that each q value read from shared
+    // memory serves all of them; a position that is not listed, past n or of no candidate head
+    // scores zeros and is not stored.
+    long long slot[EST_TOKENS];
+    int pos[EST_TOKENS];
+    unsigned bits[EST_TOKENS];
     #pragma unroll
-    for (int hh = 0; hh < GROUP; ++hh) acc[hh] = 0.f;
-    #pragma unroll
-    for (int blk = 0; blk < D / 32; ++blk) {          // 16 bytes = two blocks of 16 dimensions
-        uint4 u = row[blk];
-        unsigned w[4] = {u.x, u.y, u.z, u.w};
-        #pragma unroll
-        for (int j = 0; j < 16; ++j) {
-            const unsigned byte = (w[j / 4] >> (8 * (j % 4))) & 0xffu;
-            const int i = blk * 32 + (j / 8) * 16 + (j % 8);   // low nibble's dimension
-            const float cl = (float)(byte & 15u), ch = (float)(byte >> 4);
-            #pragma unroll
-            for (int hh = 0; hh < GROUP; ++hh) {
-                if (bits & (1u << hh)) acc[hh] = fmaf(qs[hh * D + i], cl, fmaf(qs[hh * D + i + 8], ch, acc[hh]));
+    for (int t = 0; t < EST_TOKENS; ++t) {
+        const int u = first + t * EST_THREADS + tid;
+        pos[t] = -1;
+        bits[t] = 0u;
+        slot[t] = 0;
+        if (u < units) {
+            const int p = plist[row * listStride + u / PAGE] * PAGE + u % PAGE;
+            if (p < n) {
+                pos[t] = p;
+                keptMask[row * keptStride + p] = 0u;
+                bits[t] = pageMask[row * pageMaskStride + p / PAGE] & GROUP_BITS;
+                slot[t] = row * tokCap + p;
             }
         }
     }
-    const float zero = qzero[slot], step = qscale[slot];
+    float acc[EST_TOKENS][GROUP];
     #pragma unroll
-    for (int hh = 0; hh < GROUP; ++hh) {
-        if (bits & (1u << hh)) est[((long long)b * H + g * GROUP + hh) * estStride + pos] = (zero * qsum[hh] + step * acc[hh]) * scale;
+    for (int t = 0; t < EST_TOKENS; ++t) {
+        #pragma unroll
+        for (int hh = 0; hh < GROUP; ++hh) acc[t][hh] = 0.f;
+    }
+    #pragma unroll
+    for (int blk = 0; blk < D / 32; ++blk) {              // 16 bytes = two blocks of 16 dimensions
+        unsigned w[EST_TOKENS][4];
+        #pragma unroll
+        for (int t = 0; t < EST_TOKENS; ++t) {
+            uint4 word = make_uint4(0u, 0u, 0u, 0u);
+            if (bits[t]) word = reinterpret_cast<const uint4*>(codes + slot[t] * (D / 2))[blk];
+            w[t][0] = word.x; w[t][1] = word.y; w[t][2] = word.z; w[t][3] = word.w;
+        }
+        #pragma unroll
+        for (int j = 0; j < 16; ++j) {
+            const int i = blk * 32 + (j / 8) * 16 + (j % 8);   // low nibble's dimension
+            float cl[EST_TOKENS], ch[EST_TOKENS];
+            #pragma unroll
+            for (int t = 0; t < EST_TOKENS; ++t) {
+                const unsigned byte = (w[t][j / 4] >> (8 * (j % 4))) & 0xffu;
+                cl[t] = __uint_as_float(0x4B000000u | (byte & 15u)) - 8388608.f;
+                ch[t] = __uint_as_float(0x4B000000u | (byte >> 4)) - 8388608.f;
+            }
+            #pragma unroll
+            for (int hh = 0; hh < GROUP; ++hh) {
+                const float qa = qs[hh * D + i], qb = qs[hh * D + i + 8];
+                #pragma unroll
+                for (int t = 0; t < EST_TOKENS; ++t) acc[t][hh] = fmaf(qa, cl[t], fmaf(qb, ch[t], acc[t][hh]));
+            }
+        }
+    }
+    #pragma unroll
+    for (int t = 0; t < EST_TOKENS; ++t) {
+        if (!bits[t]) continue;
+        const float zero = qzero[slot[t]], step = qscale[slot[t]];
+        #pragma unroll
+        for (int hh = 0; hh < GROUP; ++hh) {
+            if (bits[t] & (1u << hh))
+                est[((long long)b * H + g * GROUP + hh) * estStride + pos[t]] = (zero * qsum[hh] + step * acc[t][hh]) * scale;
+        }
     }
 }
 
