@@ -6,6 +6,13 @@ struct SetTally {
     private var sets = 0
     private(set) var hard = 0
     private(set) var valid = true
+    /// The first hard mismatches, described for the row's note.
+    private(set) var firstHard: [String] = []
+
+    private mutating func mismatch(_ what: @autoclosure () -> String) {
+        hard += 1
+        if firstHard.count < 3 { firstHard.append(what()) }
+    }
 
     /// Quest pages: the current page on both sides, equal counts, full pages compared by score.
     mutating func pages(gpu: [Int32], cpu: [Int32], scores: [Float], pages: Int, countOnly: Bool = false) {
@@ -17,7 +24,9 @@ struct SetTally {
         var same = 0
         for p in gpu {
             if ref.contains(p) { same += 1; continue }
-            if Int(p) >= scores.count || abs(scores[Int(p)] - kth) > tol { hard += 1 }
+            if Int(p) >= scores.count || abs(scores[Int(p)] - kth) > tol {
+                mismatch("page \(p) score \(Int(p) < scores.count ? scores[Int(p)] : .nan), k-th \(kth)")
+            }
         }
         if !countOnly { agreement += Double(same) / Double(max(cpu.count, 1)); sets += 1 }
     }
@@ -33,10 +42,12 @@ struct SetTally {
         let total = cpu.weights.reduce(0.0) { $0 + Double($1) }
         let g = Set(gpu), c = Set(cpu.kept)
         for p in g.symmetricDifference(c) where sharedPages.contains(p / 16) {
-            guard let w = weight[p] else { hard += 1; continue }
+            guard let w = weight[p] else { mismatch("position \(p) (\(g.contains(p) ? "GPU" : "CPU") only) not a CPU candidate"); continue }
             if abs(w - cpu.theta) <= 1e-3 * cpu.theta + 1e-6 { continue }
             let heavier = cpu.weights.reduce(0.0) { $1 > w ? $0 + Double($1) : $0 } / max(total, .leastNormalMagnitude)
-            if abs(heavier - Double(topP)) > 1e-4 { hard += 1 }
+            if abs(heavier - Double(topP)) > 1e-4 {
+                mismatch("position \(p) (\(g.contains(p) ? "GPU" : "CPU") only) weight \(w), theta \(cpu.theta), heavier mass \(heavier)")
+            }
         }
         agreement += Double(g.intersection(c).count) / Double(max(c.count, 1))
         sets += 1
@@ -62,7 +73,7 @@ struct SetTally {
                                hardMismatches: hard, k: k, passed: true, note: note)
         if !(err <= PeerCheck.tolerance) { r.passed = false; r.note += "; output error \(err)" }
         if !valid { r.passed = false; r.note += "; invalid set" }
-        if hard > 0 { r.passed = false; r.note += "; \(hard) non-tie mismatches" }
+        if hard > 0 { r.passed = false; r.note += "; \(hard) non-tie mismatches (" + firstHard.joined(separator: "; ") + ")" }
         return r
     }
 }
