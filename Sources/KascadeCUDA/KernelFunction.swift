@@ -59,7 +59,7 @@ public final class KernelFunction {
                     return drv.cuLaunchKernel(handle, UInt32(grid.0), UInt32(grid.1), UInt32(grid.2), UInt32(block), 1, 1,
                                               UInt32(sharedBytes), stream.handle, p.baseAddress, nil)
                 }
-                return KernelFunction.withOverlapConfig(grid: grid, block: block, sharedBytes: sharedBytes, stream: stream) {
+                return KernelFunction.withOverlapConfig(grid: grid, block: block, sharedBytes: sharedBytes, stream: stream.handle) {
                     launchEx($0, handle, p.baseAddress, nil)
                 }
             }
@@ -70,8 +70,8 @@ public final class KernelFunction {
     /// Calls `body` with a `CUlaunchConfig` (56 bytes: grid and block sizes, shared bytes, stream,
     /// attribute pointer and count) holding one `CUlaunchAttribute` (72 bytes: id, padding, 64-byte
     /// value): programmatic stream serialization (id 6) allowed.
-    private static func withOverlapConfig(grid: (Int, Int, Int), block: Int, sharedBytes: Int, stream: CUDAStream,
-                                          _ body: (UnsafeRawPointer) -> CUresult) -> CUresult {
+    static func withOverlapConfig(grid: (Int, Int, Int), block: Int, sharedBytes: Int, stream: CUhandle?,
+                                  _ body: (UnsafeRawPointer) -> CUresult) -> CUresult {
         withUnsafeTemporaryAllocation(byteCount: 56 + 72, alignment: 8) { raw in
             let base = raw.baseAddress!
             base.initializeMemory(as: UInt8.self, repeating: 0, count: 56 + 72)
@@ -81,7 +81,7 @@ public final class KernelFunction {
             for (i, v) in [grid.0, grid.1, grid.2, block, 1, 1, sharedBytes].enumerated() {
                 base.storeBytes(of: UInt32(v), toByteOffset: 4 * i, as: UInt32.self)
             }
-            base.storeBytes(of: UInt(bitPattern: stream.handle.map { Int(bitPattern: UnsafeRawPointer($0)) } ?? 0),
+            base.storeBytes(of: UInt(bitPattern: stream.map { Int(bitPattern: UnsafeRawPointer($0)) } ?? 0),
                             toByteOffset: 32, as: UInt.self)
             base.storeBytes(of: UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(attr))), toByteOffset: 40, as: UInt.self)
             base.storeBytes(of: UInt32(1), toByteOffset: 48, as: UInt32.self)

@@ -53,6 +53,23 @@ struct CUDARuntimeTests {
         }
     }
 
+    @Test("an overlapped launch passes the driver a CUlaunchConfig with one programmatic-serialization attribute")
+    func overlapConfigLayout() {
+        let stream = OpaquePointer(bitPattern: 0x1234_5678)
+        let code = KernelFunction.withOverlapConfig(grid: (7, 8, 9), block: 128, sharedBytes: 4096, stream: stream) { config in
+            let dims = (0..<7).map { config.load(fromByteOffset: 4 * $0, as: UInt32.self) }
+            #expect(dims == [7, 8, 9, 128, 1, 1, 4096])
+            #expect(config.load(fromByteOffset: 32, as: UInt.self) == 0x1234_5678)
+            let attrs = UnsafeRawPointer(bitPattern: config.load(fromByteOffset: 40, as: UInt.self))
+            #expect(attrs == config + 56)
+            #expect(config.load(fromByteOffset: 48, as: UInt32.self) == 1)
+            #expect(attrs?.load(as: Int32.self) == 6)                         // CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION
+            #expect(attrs?.load(fromByteOffset: 8, as: Int32.self) == 1)      // allowed
+            return 42
+        }
+        #expect(code == 42)
+    }
+
     @Test("cubins round-trip through the disk cache file helpers")
     func diskRoundTrip() {
         let path = "/tmp/kascade-cuda-test-\(UInt32.random(in: 0...UInt32.max)).bin"
