@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A sweep of decode kernel variants on the GPU machine, next to the static binary kascade.xz and a
 # copy of bench/ (carry the folder): `bench-cuda --no-peers --variants $VARIANTS` and the torch
-# baselines in the same call, then bench/variant_table.py. Results under $OUT (bundled in one tarball).
+# baselines in the same call, then bench/variant_table.py. Results under $OUT. With
+# KASCADE_LAUNCH_OVERLAP=0 the kernels launch one after another (the launch-overlap comparison).
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"

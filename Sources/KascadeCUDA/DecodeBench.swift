@@ -7,10 +7,10 @@ public enum DecodeBench {
     public static func run(device: CUDADevice, compiler: KernelCompiler, batches: [Int], lengths: [Int],
                            queryHeads: Int = 32, kvHeads: Int = 8, headDim: Int = 128, dtype: KVDType = .bf16,
                            fraction: Double = 0.10,
-                           variants: [(main: DecodeVariant, gather: DecodeVariant, scores: DecodeVariant?)] = [(DecodeVariant(), DecodeVariant(), nil)], progress: (String) -> Void) throws -> DecodeBenchReport {
+                           variants: [(main: DecodeVariant, gather: DecodeVariant)] = [(DecodeVariant(), DecodeVariant())], progress: (String) -> Void) throws -> DecodeBenchReport {
         let kernels = try variants.map { v throws -> DecodeKernels in
             try DecodeKernels(device: device, compiler: compiler, dtype: dtype, headDim: headDim,
-                              queryHeads: queryHeads, kvHeads: kvHeads, main: v.main, gather: v.gather, scores: v.scores)
+                              queryHeads: queryHeads, kvHeads: kvHeads, main: v.main, gather: v.gather)
         }
         let kern = kernels[0]
         let stream = try CUDAStream(device: device)
@@ -46,7 +46,7 @@ public enum DecodeBench {
 
         var shapes: [DecodeBenchShape] = []
         for (kern, variant) in zip(kernels, variants) {
-        let name = "\(variant.main)+\(variant.gather)" + (variant.scores.map { "+\($0)" } ?? "")
+        let name = "\(variant.main)+\(variant.gather)"
         for B in batches {
             for N in lengths {
                 let setBytes = B * G * N * d * 2

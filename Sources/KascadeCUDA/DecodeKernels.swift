@@ -1,9 +1,9 @@
 /// The decode kernels for one (dtype, head dim, group size), compiled for the device, and their
 /// host-side launchers (Kascade: Deshmukh et al., arXiv 2512.16391; flash-decoding split-KV).
 ///
-/// Up to three builds of the attention kernels: `main` for dense decode (and layer 0), `scores` for
-/// the anchor's scores (by default `main`), `gather` for attention over index lists (anchor output,
-/// reuse layers, StreamingLLM; by default the same tensor-core build).
+/// Two builds of the attention kernels: `main` for dense decode and anchor scores (streaming
+/// reads), `gather` for attention over index lists (anchor output, reuse layers, StreamingLLM; by
+/// default the same tensor-core build).
 public final class DecodeKernels {
     /// Owning device.
     public let device: CUDADevice
@@ -19,11 +19,8 @@ public final class DecodeKernels {
     public var mainVariant: DecodeVariant { main.variant }
     /// Variant of the sparse (gather) kernel.
     public var gatherVariant: DecodeVariant { gather.variant }
-    /// Variant of the anchor's score kernel.
-    public var scoresVariant: DecodeVariant { scoreSet.variant }
 
     let main: AttentionKernelSet
-    let scoreSet: AttentionKernelSet
     let gather: AttentionKernelSet
     let topk: CUDAModule
     let pool: KernelFunction
@@ -75,7 +72,7 @@ public final class DecodeKernels {
     /// Compiles (or loads from the cache) the kernels; throws `.unsupported` for other head dims.
     public init(device: CUDADevice, compiler: KernelCompiler, dtype: KVDType, headDim: Int,
                 queryHeads: Int, kvHeads: Int, main: DecodeVariant = DecodeVariant(),
-                gather: DecodeVariant = DecodeVariant(), scores: DecodeVariant? = nil) throws(CUDAError) {
+                gather: DecodeVariant = DecodeVariant()) throws(CUDAError) {
         let group = try KernelShape.group(headDim: headDim, queryHeads: queryHeads, kvHeads: kvHeads, maxGroup: 16,
                                           what: "decode attention")
         self.device = device
@@ -86,10 +83,6 @@ public final class DecodeKernels {
         self.main = try AttentionKernelSet(device: device, compiler: compiler, dtype: dtype, headDim: headDim, group: group, variant: main)
         self.gather = main.description == gather.description ? self.main
             : try AttentionKernelSet(device: device, compiler: compiler, dtype: dtype, headDim: headDim, group: group, variant: gather)
-        let scores = scores ?? main
-        scoreSet = scores.description == main.description ? self.main
-            : scores.description == gather.description ? self.gather
-            : try AttentionKernelSet(device: device, compiler: compiler, dtype: dtype, headDim: headDim, group: group, variant: scores)
         topk = try CUDAModule(device: device, cubin: try compiler.cubin(.decodeTopK, defines: ["GROUP": "\(group)"]),
                               overlapsLaunches: KernelSource.decodeTopK.overlapsLaunches)
         pool = try topk.function("decode_pool")
@@ -165,11 +158,11 @@ public final class DecodeKernels {
     /// Scaled scores `logits [B, G, logitStride, H/G]` and their log-sum-exp `lse [B, H]`, values unread.
     public func scores(_ p: DecodeInputs, logits: UInt64, logitStride: Int, lse: UInt64, stream: CUDAStream) throws(CUDAError) {
         try validate(p)
-        let (splits, chunk) = try scoreSet.plan(scoreSet.scoresSplit, values: false, rows: p.batch * kvHeads, count: p.length)
+        let (splits, chunk) = try main.plan(main.scoresSplit, values: false, rows: p.batch * kvHeads, count: p.length)
         let ws = try workspace(batch: p.batch, splits: splits)
         let (bs, hs) = strides(p)
-        try scoreSet.scoresSplit.launch(grid: (splits, kvHeads, p.batch), block: AttentionKernelSet.threads,
-                                    sharedBytes: scoreSet.sharedBytes(values: false),
+        try main.scoresSplit.launch(grid: (splits, kvHeads, p.batch), block: AttentionKernelSet.threads,
+                                    sharedBytes: main.sharedBytes(values: false),
                                stream: stream,
                                [.pointer(p.q), .pointer(p.k), bs, hs, .int32(Int32(p.length)), .int32(Int32(chunk)),
                                 .float(1 / Float(headDim).squareRoot()), .pointer(ws.ml), .int32(Int32(splits)),

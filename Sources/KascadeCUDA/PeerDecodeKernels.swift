@@ -268,8 +268,10 @@ public final class PeerDecodeKernels {
         let stride: Int
     }
 
-    /// Threads of `quest_select_list` per query head, and the units each holds at most.
-    private static let selectListThreads = 1024, selectListUnits = 32
+    /// Threads of `quest_select_list` (`QS_THREADS`), and the units each holds at most (`QS_MAXE`).
+    static let selectListThreads = 1024, selectListUnits = 32
+    /// Pages of `quest_page_scores` per block (`SCORE_PAGES`).
+    static let pageScorePages = 64
 
     /// Units per thread of `quest_select_list` for `full` pages (a multiple of 4), or nil where the
     /// shape does not fit it (too many pages per thread, or a mask row past the shared memory).
@@ -286,9 +288,10 @@ public final class PeerDecodeKernels {
     private func pageScores(_ p: DecodeInputs, pages view: QuestPagesView, full: Int, stream: CUDAStream) throws(CUDAError) -> (UInt64, Int) {
         let stride = (full + 3) / 4 * 4 + 4
         let scores = try buffer("pageScores", bytes: p.batch * queryHeads * stride * 4)
-        // 64 pages a block; shared memory: their bounds rows (padded by 16 bytes) and q split by sign.
-        let shared = 2 * 64 * (2 * headDim + 16) + 2 * group * headDim * 4
-        try pageScoresFn.launch(grid: (max(1, (full + 63) / 64), kvHeads, p.batch), block: 128, sharedBytes: shared, stream: stream,
+        // Shared memory (SCORE_SHARED): the block's bounds rows (padded by 16 bytes) and q split by sign.
+        let per = PeerDecodeKernels.pageScorePages
+        let shared = 2 * per * (2 * headDim + 16) + 2 * group * headDim * 4
+        try pageScoresFn.launch(grid: (max(1, (full + per - 1) / per), kvHeads, p.batch), block: 128, sharedBytes: shared, stream: stream,
                                 [.pointer(p.q), .pointer(view.min), .pointer(view.max), .int64(Int64(view.pageCapacity)),
                                  .int32(Int32(full)), .pointer(scores.address), .int64(Int64(stride))])
         return (scores.address, stride)

@@ -13,7 +13,7 @@ struct CUDABenchCommand: ParsableCommand {
     @Option(help: "Batch sizes, comma-separated.") var batches: String = "1,8,64"
     @Option(help: "Context lengths, comma-separated.") var lengths: String = "8192,32768,65536,131072"
     @Option(help: "Budget fraction of the sparse kernels.") var fraction: Double = 0.10
-    @Option(help: "Kernel variants to time, comma-separated MAIN[+GATHER[+SCORES]], each TILExSTAGESxWAVES (tile 32, 64 or mma; stages 2-4); GATHER (anchor output, reuse layers, StreamingLLM) and SCORES (the anchor's scores) default to MAIN.")
+    @Option(help: "Kernel variants to time, comma-separated MAIN[+GATHER], each TILExSTAGESxWAVES (tile 32, 64 or mma; stages 2-4); GATHER (anchor output, reuse layers, StreamingLLM) defaults to MAIN.")
     var variants: String = "mma2x4"
     @Option(help: "Write the results as JSON to this file.") var json: String?
     @Option(help: "Dense causal prefill lengths (batch 1, T = N), comma-separated; empty for none.")
@@ -33,14 +33,12 @@ struct CUDABenchCommand: ParsableCommand {
         guard !bs.isEmpty, !ns.isEmpty, bs.allSatisfy({ $0 > 0 }), ns.allSatisfy({ $0 > 0 }) else {
             throw ValidationError("--batches and --lengths need positive comma-separated integers")
         }
-        let vs = variants.split(separator: ",").compactMap { item -> (main: DecodeVariant, gather: DecodeVariant, scores: DecodeVariant?)? in
+        let vs = variants.split(separator: ",").compactMap { item -> (main: DecodeVariant, gather: DecodeVariant)? in
             let parts = item.split(separator: "+")
             guard let m = DecodeVariant(String(parts[0])) else { return nil }
-            guard parts.count > 1 else { return (m, m, nil) }
-            guard parts.count <= 3, let gv = DecodeVariant(String(parts[1])) else { return nil }
-            guard parts.count == 3 else { return (m, gv, nil) }
-            guard let sv = DecodeVariant(String(parts[2])) else { return nil }
-            return (m, gv, sv)
+            guard parts.count > 1 else { return (m, m) }
+            guard parts.count == 2, let gv = DecodeVariant(String(parts[1])) else { return nil }
+            return (m, gv)
         }
         guard !vs.isEmpty, vs.count == variants.split(separator: ",").count else { throw ValidationError("--variants needs TILExSTAGESxWAVES items, got \(variants)") }
         let modes = peerInputs.split(separator: ",").compactMap { PeerInputMode(rawValue: String($0)) }

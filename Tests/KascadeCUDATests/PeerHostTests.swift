@@ -129,10 +129,14 @@ struct PeerHostTests {
         #expect(KernelSource.decodePeers.text.contains(" \(name)("))
     }
 
-    @Test("the estimate's launch shape is the one its kernel is written for")
-    func estimateShape() {
+    @Test("the launch shapes of the estimate, the fused selection and the page scores are the ones their kernels are written for")
+    func launchShapes() {
         let text = KernelSource.decodePeers.text
         #expect(text.contains("constexpr int EST_THREADS = \(PeerDecodeKernels.estimateThreads);"))
         #expect(text.contains("constexpr int EST_TOKENS = \(PeerDecodeKernels.estimateTokens);"))
+        #expect(text.contains("constexpr int QS_THREADS = \(PeerDecodeKernels.selectListThreads);"))
+        #expect(text.contains("constexpr int QS_MAXE = \(PeerDecodeKernels.selectListUnits);"))
+        #expect(text.contains("constexpr int SCORE_PAGES = \(PeerDecodeKernels.pageScorePages);"))
+        #expect(text.contains("constexpr int SCORE_SHARED = 2 * SCORE_PAGES * SCORE_ROW + 2 * GROUP * D * 4;"))
     }
 }
