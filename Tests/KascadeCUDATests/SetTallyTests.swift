@@ -9,24 +9,25 @@ struct SetTallyTests {
     @Test("a Twilight key kept where the heavier mass equals top-p is a near-tie")
     func massTieForgiven() {
         var tally = SetTally()
-        tally.kept(gpu: [0, 1, 2], cpu: Self.cpu, sharedPages: [0], topP: 0.7)
+        tally.kept(gpu: [0, 1, 2], cpu: Self.cpu, topP: 0.7)
         #expect(tally.hard == 0)
     }
 
     @Test("a Twilight key kept far from the threshold and from top-p is a mismatch")
     func farKeyCounted() {
         var tally = SetTally()
-        tally.kept(gpu: [0, 1, 2, 3], cpu: Self.cpu, sharedPages: [0], topP: 0.7)
+        tally.kept(gpu: [0, 1, 2, 3], cpu: Self.cpu, topP: 0.7)
         #expect(tally.hard == 1)
         let row = tally.row("twilight", "shape", 0, k: 4, note: "")
         #expect(!row.passed)
         #expect(row.note.contains("position 3 (GPU only) weight 1.0, theta 3.0"))
     }
 
-    @Test("keys on pages only one side took are not compared")
-    func otherPagesIgnored() {
+    @Test("a kept key that is not a candidate is a mismatch")
+    func nonCandidateCounted() {
         var tally = SetTally()
-        tally.kept(gpu: [0, 1, 2, 3], cpu: Self.cpu, sharedPages: [1], topP: 0.7)
-        #expect(tally.hard == 0)
+        tally.kept(gpu: [0, 1, 40], cpu: Self.cpu, topP: 0.7)
+        #expect(tally.hard == 1)
+        #expect(tally.row("twilight", "shape", 0, k: 3, note: "").note.contains("position 40 (GPU only) not a candidate"))
     }
 }
