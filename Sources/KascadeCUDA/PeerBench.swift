@@ -139,6 +139,19 @@ public enum PeerBench {
                     }
                 }
                 peers.twilightStopsAfter = nil
+                // The estimate on CUDA cores, for a before/after in one run.
+                peers.tensorCoreEstimate = false
+                try record("twilight.fmaEstimate", bytes: meta + Double(B * G * min(N, keep0 * 16)) * (row / 4 + 8)) { i in
+                    try peers.twilight(inputs(i), pages: pageView(i), keys: int4View(i), keep: keep0, topP: twilight.topP,
+                                       out: out.address, kept: counts.address, stream: stream)
+                }
+                peers.twilightStopsAfter = .estimate
+                try record("twilight.estimate.fma", bytes: meta) { i in
+                    try peers.twilight(inputs(i), pages: pageView(i), keys: int4View(i), keep: keep0, topP: twilight.topP,
+                                       out: out.address, kept: counts.address, stream: stream)
+                }
+                peers.twilightStopsAfter = nil
+                peers.tensorCoreEstimate = true
                 peers.listDriven = false
                 try record("quest.scan", bytes: meta + Double(B * H * min(N, keep * 16)) * 2 * row) { i in
                     try peers.quest(inputs(i), pages: pageView(i), keep: keep, out: out.address, stream: stream)
@@ -163,7 +176,7 @@ public enum PeerBench {
                 let ms = { (n: String) in timings[n]!.medianMs }
                 var speedups: [String: Double] = [:]
                 for m in ["quest", "twilight", "vattention", "quest.scan", "twilight.scan", "quest.cudaCores", "quest.before",
-                          "twilight.before"] { speedups[m] = ms("dense") / ms(m) }
+                          "twilight.before", "twilight.fmaEstimate"] { speedups[m] = ms("dense") / ms(m) }
                 shapes.append(PeerBenchShape(mode: mode, batch: B, length: N, k: k, kernels: timings, speedupOverDense: speedups,
                                              questPages: keep, twilightCandidatePages: keep0, twilightMeanKept: meanKept,
                                              vattentionMeanSample: meanB, topTenthMass: mass, questListedFraction: questListed,
@@ -177,6 +190,7 @@ public enum PeerBench {
                          "step by step \(format2(speedups["quest.before"]!))x, twilight \(format2(speedups["twilight.before"]!))x; " +
                          "quest at 2 / 4 waves \(format3(ms("quest.waves2"))) / \(format3(ms("quest.waves4"))) ms; " +
                          "twilight steps: selection \(format3(ms("twilight.selection"))), + estimate \(format3(ms("twilight.estimate"))), + top-p \(format3(ms("twilight.topP"))) ms; " +
+                         "estimate on CUDA cores: twilight \(format3(ms("twilight.fmaEstimate"))) ms (\(format2(speedups["twilight.fmaEstimate"]!))x), to the estimate \(format3(ms("twilight.estimate.fma"))) ms; " +
                          "position-split scan: quest \(format2(speedups["quest.scan"]!))x twilight \(format2(speedups["twilight.scan"]!))x")
             }
         }

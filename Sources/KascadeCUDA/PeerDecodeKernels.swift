@@ -40,6 +40,9 @@ public final class PeerDecodeKernels {
     /// Quest attends over its page list on tensor cores (`decode_page_list_split`) after the fused
     /// selection; false: the CUDA-core `peer_attend_page_list`.
     public var tensorCoreAttention = true
+    /// Twilight's estimate on tensor cores (`twilight_estimate`); false: on CUDA cores
+    /// (`twilight_estimate_fma`, its products summed in dimension order, as the CPU sums them).
+    public var tensorCoreEstimate = true
     /// Resident-block waves the tensor-core page-list attention aims for.
     public var pageListWaves = 3
     /// Twilight's steps, in order, for the bench's step timings.
@@ -48,7 +51,7 @@ public final class PeerDecodeKernels {
     var twilightStopsAfter: TwilightStep?
 
     let module: CUDAModule
-    let pagesFn, pageScoresFn, selectFn, quantizeFn, estimateFn, topPFn, sampleFn: KernelFunction
+    let pagesFn, pageScoresFn, selectFn, quantizeFn, estimateFn, estimateFmaFn, topPFn, sampleFn: KernelFunction
     let attendPagesFn, attendTokensFn, combineFn: KernelFunction
     let compactFn, attendPageListFn, attendTokenListFn, peakedKeysFn, peakedQueriesFn, selectListFn: KernelFunction
     private var scorer: DecodeKernels?
@@ -86,6 +89,7 @@ public final class PeerDecodeKernels {
         selectFn = try module.function("peer_select")
         quantizeFn = try module.function("twilight_quantize")
         estimateFn = try module.function("twilight_estimate")
+        estimateFmaFn = try module.function("twilight_estimate_fma")
         topPFn = try module.function("twilight_top_p")
         // Launched to overlap the estimate, its few blocks (group x KV heads x batch) were placed on
         // the multiprocessors the estimate freed first rather than spread out: Twilight took 0.228 ms
@@ -414,7 +418,8 @@ public final class PeerDecodeKernels {
         let keptMask = try buffer("keptMask", bytes: p.batch * kvHeads * n * 4)
         if !listDriven { try stream.memset(keptMask.address, value: 0, bytes: p.batch * kvHeads * n * 4) }
         let perBlock = PeerDecodeKernels.estimateThreads * PeerDecodeKernels.estimateTokens
-        try estimateFn.launch(grid: ((maxUnits * 16 + perBlock - 1) / perBlock, kvHeads, p.batch), block: PeerDecodeKernels.estimateThreads,
+        try (tensorCoreEstimate ? estimateFn : estimateFmaFn).launch(
+                              grid: ((maxUnits * 16 + perBlock - 1) / perBlock, kvHeads, p.batch), block: PeerDecodeKernels.estimateThreads,
                               stream: stream,
                               [.pointer(p.q), .pointer(keys.codes), .pointer(keys.scales), .pointer(keys.zeros),
                                .int64(Int64(keys.capacity)), .pointer(pageMask), .int64(Int64(pages)), .int32(Int32(n)),

@@ -122,7 +122,7 @@ struct PeerHostTests {
     }
 
     @Test("every peer kernel the launchers call is an extern C symbol of decode_peers.cu",
-          arguments: ["quest_pages", "quest_page_scores", "peer_select", "twilight_quantize", "twilight_estimate", "twilight_top_p",
+          arguments: ["quest_pages", "quest_page_scores", "peer_select", "twilight_quantize", "twilight_estimate", "twilight_estimate_fma", "twilight_top_p",
                       "vatt_sample", "peer_attend_pages", "peer_attend_tokens", "peer_combine"])
     func embedded(name: String) {
         #expect(KernelSource.decodePeers.text.contains("extern \"C\" __global__ void"))

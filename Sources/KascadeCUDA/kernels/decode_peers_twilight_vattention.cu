@@ -48,21 +48,38 @@ extern "C" __global__ void __launch_bounds__(128) twilight_quantize(
 constexpr int EST_THREADS = 256;
 constexpr int EST_TOKENS = 4;                 // listed positions per thread
 
+/// The arguments of both estimate kernels.
+#define TWILIGHT_ESTIMATE_ARGS \
+    const kv_t* __restrict__ q, const unsigned char* __restrict__ codes, const float* __restrict__ qscale, \
+    const float* __restrict__ qzero, long long tokCap, const unsigned* __restrict__ pageMask, long long pageMaskStride, \
+    int n, float scale, float* __restrict__ est, long long estStride, \
+    const int* __restrict__ plist, const int* __restrict__ pcount, long long listStride, \
+    unsigned* __restrict__ keptMask, long long keptStride
+
+/// The group's q rows (qg: GROUP x D) into qs as floats and their sums, in dimension order, into
+/// qsum; every thread of the block calls it (two barriers).
+__device__ __forceinline__ void est_load_q(const kv_t* __restrict__ qg, float* qs, float* qsum) {
+    for (int i = threadIdx.x; i < GROUP * D; i += EST_THREADS) qs[i] = to_float(qg[i]);
+    __syncthreads();
+    if (threadIdx.x < GROUP) {
+        float sum = 0.f;
+        for (int i = 0; i < D; ++i) sum += qs[threadIdx.x * D + i];
+        qsum[threadIdx.x] = sum;
+    }
+    __syncthreads();
+}
+
 /// Estimated scaled scores zero * sum(q) + scale * sum_i q_i c_i of the candidate keys (those whose
 /// page has the head's bit in pageMask), into est[b, h, pos], over the positions of the listed pages
 /// plist[b, g, 0 ..< pcount[b, g]] (the group's candidate pages); clears keptMask[b, g, pos] there.
-/// grid (ceil(listed pages * 16 / (EST_THREADS * EST_TOKENS)), G, B), EST_THREADS threads: a block
-/// loads q and its sums once; each thread scores EST_TOKENS positions together (first + t * EST_THREADS
-/// + tid), so each q value read from shared memory serves all of them. A nibble becomes a float as the
-/// low bits of 2^23 minus 2^23 (exact, no int-to-float conversion). Each position's products are summed
-/// in the same order as with one position per thread, for every head of the group (branch-free), and
+/// On CUDA cores (twilight_estimate on tensor cores has the same arguments, grid and results up to the
+/// order of the sums): grid (ceil(listed pages * 16 / (EST_THREADS * EST_TOKENS)), G, B), EST_THREADS
+/// threads: a block loads q and its sums once; each thread scores EST_TOKENS positions together (first
+/// + t * EST_THREADS + tid), so each q value read from shared memory serves all of them. A nibble
+/// becomes a float as the low bits of 2^23 minus 2^23 (exact, no int-to-float conversion). Each
+/// position's products are summed in dimension order, for every head of the group (branch-free), and
 /// stored for the heads whose bit is set.
-extern "C" __global__ void __launch_bounds__(EST_THREADS) twilight_estimate(
-    const kv_t* __restrict__ q, const unsigned char* __restrict__ codes, const float* __restrict__ qscale,
-    const float* __restrict__ qzero, long long tokCap, const unsigned* __restrict__ pageMask, long long pageMaskStride,
-    int n, float scale, float* __restrict__ est, long long estStride,
-    const int* __restrict__ plist, const int* __restrict__ pcount, long long listStride,
-    unsigned* __restrict__ keptMask, long long keptStride)
+extern "C" __global__ void __launch_bounds__(EST_THREADS) twilight_estimate_fma(TWILIGHT_ESTIMATE_ARGS)
 {
     grid_dependency_sync();
     __shared__ float qs[GROUP * D];
@@ -73,14 +90,7 @@ extern "C" __global__ void __launch_bounds__(EST_THREADS) twilight_estimate(
     const int units = pcount[row] * PAGE;                        // listed positions of the row
     const int first = blockIdx.x * EST_THREADS * EST_TOKENS;
     if (first >= units) return;                                   // the whole block: no barrier skipped
-    for (int i = tid; i < GROUP * D; i += EST_THREADS) qs[i] = to_float(q[((long long)b * H + g * GROUP) * D + i]);
-    __syncthreads();
-    if (tid < GROUP) {
-        float s = 0.f;
-        for (int i = 0; i < D; ++i) s += qs[tid * D + i];    // in dimension order
-        qsum[tid] = s;
-    }
-    __syncthreads();
+    est_load_q(q + ((long long)b * H + g * GROUP) * D, qs, qsum);
     // The thread's EST_TOKENS positions, scored together so that each q value read from shared
     // memory serves all of them; a position that is not listed, past n or of no candidate head
     // scores zeros and is not stored.
@@ -144,6 +154,138 @@ extern "C" __global__ void __launch_bounds__(EST_THREADS) twilight_estimate(
         for (int hh = 0; hh < GROUP; ++hh) {
             if (bits[t] & (1u << hh))
                 est[((long long)b * H + g * GROUP + hh) * estStride + pos[t]] = (zero * qsum[hh] + step * acc[t][hh]) * scale;
+        }
+    }
+}
+
+// The estimate on tensor cores: the group's heads are the rows of an m16n8k16 product, 8 positions
+// its columns, the 4-bit codes its B operand as exact kv_t values.
+constexpr int EST_KSTEPS = D / 16;
+constexpr int EST_LANE_BYTES = D / 8;          // code bytes of a position each of its 4 lanes loads
+
+/// The dimension of a position whose nibble is element e (0..3: k = 2c, 2c + 1, 2c + 8, 2c + 9 of
+/// m16n8k16) of k-step s for lane column c: lane c loads code bytes [c * EST_LANE_BYTES, +EST_LANE_BYTES)
+/// and k-step s uses its bytes 4 (s / 2) + 2 (s % 2) and the next; byte j of a 16-dimension block
+/// holds dimensions j (low nibble) and j + 8 (high, see twilight_quantize).
+__device__ __forceinline__ int est_dim(int s, int c, int e) {
+    const int o = c * EST_LANE_BYTES + 4 * (s / 2) + 2 * (s % 2);
+    return 16 * (o / 8) + o % 8 + (e & 1) + 8 * (e >> 1);
+}
+
+/// The B registers of one k-step from the code word w: its bytes 2p and 2p + 1 (sel) hold dimensions
+/// (j, j + 8) and (j + 1, j + 9); b0 = (j, j + 1), b1 = (j + 8, j + 9). A nibble x becomes the kv_t
+/// whose mantissa it fills under a magic exponent (bf16 128 + x, fp16 1024 + x), minus the magic: exact.
+__device__ __forceinline__ void est_codes_to_b(unsigned w, unsigned sel, unsigned& b0, unsigned& b1) {
+    const unsigned y = __byte_perm(w, 0u, sel);    // byte 2p into bits 0-7, byte 2p + 1 into bits 16-23
+#if KV_BF16
+    unsigned magic = 0x43004300u;
+    unsigned lo = (y & 0x000F000Fu) | magic, hi = ((y >> 4) & 0x000F000Fu) | magic;
+    const __nv_bfloat162 m = *reinterpret_cast<__nv_bfloat162*>(&magic);
+    __nv_bfloat162 l = __hsub2(*reinterpret_cast<__nv_bfloat162*>(&lo), m);
+    __nv_bfloat162 h = __hsub2(*reinterpret_cast<__nv_bfloat162*>(&hi), m);
+#else
+    unsigned magic = 0x64006400u;
+    unsigned lo = (y & 0x000F000Fu) | magic, hi = ((y >> 4) & 0x000F000Fu) | magic;
+    const __half2 m = *reinterpret_cast<__half2*>(&magic);
+    __half2 l = __hsub2(*reinterpret_cast<__half2*>(&lo), m);
+    __half2 h = __hsub2(*reinterpret_cast<__half2*>(&hi), m);
+#endif
+    b0 = *reinterpret_cast<unsigned*>(&l);
+    b1 = *reinterpret_cast<unsigned*>(&h);
+}
+
+/// twilight_estimate_fma on tensor cores, same arguments, grid and threads: warp w of a block takes
+/// listed positions [first + 128 w, +128) as 16 tiles of 8 (half a page each, so one page-list entry
+/// and one page-mask word a tile). Lane (r, c) loads position r's code bytes [c * D / 8, +D / 8); q
+/// fragments are built once with the dimensions est_dim gives; head rows past GROUP are zero. The
+/// products are exact (kv_t q times a nibble); their fp32 sums run in the tensor cores' order. The
+/// warp's list entries and mask words are read once, then each TOGETHER tiles' codes and scales are
+/// all requested before the first product, so a tile waits for one load, not a chain of four. Three
+/// blocks a multiprocessor (80 registers; ptxas spills 20-68 bytes a thread).
+extern "C" __global__ void __launch_bounds__(EST_THREADS, 3) twilight_estimate(TWILIGHT_ESTIMATE_ARGS)
+{
+    grid_dependency_sync();
+    __shared__ float qs[GROUP * D];
+    __shared__ float qsum[GROUP];
+    const int g = blockIdx.y, b = blockIdx.z, G = gridDim.y, H = G * GROUP;
+    const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5, c = lane & 3, r0 = lane >> 2;
+    const long long row = (long long)b * G + g;
+    const int units = pcount[row] * PAGE;                        // listed positions of the row
+    const int first = blockIdx.x * EST_THREADS * EST_TOKENS;
+    if (first >= units) return;                                   // the whole block: no barrier skipped
+    est_load_q(q + ((long long)b * H + g * GROUP) * D, qs, qsum);
+    unsigned a[EST_KSTEPS][4];
+    #pragma unroll
+    for (int s = 0; s < EST_KSTEPS; ++s) {
+        #pragma unroll
+        for (int r = 0; r < 4; ++r) {
+            const int head = r0 + 8 * (r & 1), e = 2 * (r >> 1);
+            a[s][r] = head < GROUP ? pack2(qs[head * D + est_dim(s, c, e)], qs[head * D + est_dim(s, c, e + 1)]) : 0u;
+        }
+    }
+    constexpr int TILES = EST_THREADS * EST_TOKENS / (EST_THREADS / 32) / 8;   // 16 tiles of 8 a warp
+    constexpr int TOGETHER = 4;                                   // tiles whose loads are in flight at once
+    constexpr int LW = EST_LANE_BYTES / 4;                        // code words a lane loads per tile
+    const int wfirst = first + warp * TILES * 8;                  // a multiple of PAGE
+    // The warp's TILES / 2 list entries and their mask words, one lane each, read once.
+    int myPage = -1;
+    unsigned myBits = 0u;
+    if (lane < TILES / 2 && wfirst + PAGE * lane < units) {
+        myPage = plist[row * listStride + wfirst / PAGE + lane];
+        myBits = pageMask[row * pageMaskStride + myPage] & GROUP_BITS;
+    }
+    #pragma unroll 1
+    for (int t0 = 0; t0 < TILES; t0 += TOGETHER) {
+        int base[TOGETHER];
+        unsigned bits[TOGETHER], w[TOGETHER][LW];
+        float zero[TOGETHER][2], step[TOGETHER][2];
+        // Every load of the tiles first: the codes of position r0, the scales of positions 2c, 2c + 1.
+        #pragma unroll
+        for (int t = 0; t < TOGETHER; ++t) {
+            const int tile = t0 + t;
+            const int page = __shfl_sync(0xffffffffu, myPage, tile / 2);
+            bits[t] = __shfl_sync(0xffffffffu, myBits, tile / 2);
+            base[t] = page < 0 ? n : page * PAGE + 8 * (tile & 1);    // n: nothing listed here
+            if (lane < 8 && base[t] + lane < n) keptMask[row * keptStride + base[t] + lane] = 0u;
+            const int p = base[t] + r0;
+            const bool live = bits[t] && p < n;
+            const unsigned char* src = codes + (row * tokCap + (live ? p : 0)) * (D / 2) + c * EST_LANE_BYTES;
+            if constexpr (LW == 4) {
+                const uint4 v = live ? *reinterpret_cast<const uint4*>(src) : make_uint4(0u, 0u, 0u, 0u);
+                w[t][0] = v.x; w[t][1] = v.y; w[t][2] = v.z; w[t][3] = v.w;
+            } else {
+                const uint2 v = live ? *reinterpret_cast<const uint2*>(src) : make_uint2(0u, 0u);
+                w[t][0] = v.x; w[t][1] = v.y;
+            }
+            #pragma unroll
+            for (int e = 0; e < 2; ++e) {
+                const int po = base[t] + 2 * c + e;
+                const bool out = bits[t] && po < n && r0 < GROUP;
+                zero[t][e] = out ? qzero[row * tokCap + po] : 0.f;
+                step[t][e] = out ? qscale[row * tokCap + po] : 0.f;
+            }
+        }
+        #pragma unroll
+        for (int t = 0; t < TOGETHER; ++t) {
+            if (!bits[t]) continue;                               // the tile's page: uniform over the warp
+            float acc[4] = {0.f, 0.f, 0.f, 0.f};
+            #pragma unroll
+            for (int s = 0; s < EST_KSTEPS; ++s) {
+                unsigned b0, b1;
+                est_codes_to_b(w[t][s / 2], (s & 1) ? 0x4342u : 0x4140u, b0, b1);
+                mma16816(acc, a[s], b0, b1);
+            }
+            #pragma unroll
+            for (int e = 0; e < 2; ++e) {
+                const int p = base[t] + 2 * c + e;
+                if (p >= n) continue;
+                #pragma unroll
+                for (int half = 0; half < 2; ++half) {
+                    const int head = r0 + 8 * half;
+                    if (head < GROUP && (bits[t] >> head & 1u))
+                        est[((long long)b * H + g * GROUP + head) * estStride + p] = (zero[t][e] * qsum[head] + step[t][e] * acc[2 * half + e]) * scale;
+                }
+            }
         }
     }
 }
