@@ -3,7 +3,8 @@ import KascadeCore
 /// Checks the Quest, Twilight and vAttention decode kernels against ``PeerReference`` on fresh random
 /// inputs: the output against the CPU float32 attention over the GPU's set (relative error), the set
 /// against the CPU's own choice (agreement; mismatches that are not near-ties fail), Twilight's kept
-/// sizes and vAttention's `b` and sample (identical sampler on both sides).
+/// sets (the CPU's top-p over the GPU's candidate pages, with either estimate kernel) and sizes, and
+/// vAttention's `b` and sample (identical sampler on both sides).
 public enum PeerCheck {
     /// Relative error allowed (bf16 and fp16 inputs, fp32 accumulation).
     public static let tolerance = 1e-2
@@ -132,39 +133,37 @@ public enum PeerCheck {
             let tCounts = try counts.download(Int32.self, count: B * H)
             let tPages = try kern.existing("pageMask")!.download(UInt32.self, count: B * G * pages)
             let tKept = try kern.existing("keptMask")!.download(UInt32.self, count: B * G * N)
-            do {
-                var ref = [Float](repeating: 0, count: B * H * d)
-                var tally = SetTally()
-                var cpuKept = 0, countMismatch = 0, otherCandidates = 0
-                for b in 0..<B {
-                    views(b) { qp, kv in
-                        let cpuPages = PeerReference.questPages(q: qp, kv: kv, keep: keep0)
-                        let gpuPages = (0..<H).map { maskSet(tPages, b, $0, stride: pages, bit: $0 % gs) }
-                        // The top-p step is checked on the GPU's candidates: a near-tie page only one side
-                        // took (forgiven by the page comparison) changes the candidates' total mass, and
-                        // so the threshold, which would move keys far from either side's threshold.
-                        let cand = gpuPages.map { $0.flatMap { p in (Int(p) * 16..<min(N, Int(p) * 16 + 16)).map { Int32($0) } } }
-                        let pruned = PeerReference.twilightKept(q: qp, kv: kv, candidates: cand, topP: tw.topP)
-                        for h in 0..<H {
-                            tally.pages(gpu: gpuPages[h], cpu: cpuPages.pages[h], scores: cpuPages.scores[h], pages: pages, countOnly: true)
-                            if Set(gpuPages[h]) != Set(cpuPages.pages[h]) { otherCandidates += 1 }
-                            // Kept bits are defined on the group's candidate pages only.
-                            let groupBits = UInt32((1 << gs) - 1), row = (b * G + h / gs) * pages
-                            let kept = maskSet(tKept, b, h, stride: N, bit: h % gs).filter { tPages[row + Int($0) / 16] & groupBits != 0 }
-                            if kept.count != Int(tCounts[b * H + h]) { countMismatch += 1 }
-                            cpuKept += pruned[h].kept.count
-                            tally.kept(gpu: kept, cpu: pruned[h], topP: tw.topP)
-                            ref.replaceSubrange((b * H + h) * d..<(b * H + h + 1) * d, with: PeerReference.attend(q: qp, kv: kv, head: h, positions: kept))
-                        }
+            var ref = [Float](repeating: 0, count: B * H * d)
+            var tally = SetTally()
+            var cpuKept = 0, countMismatch = 0, otherCandidates = 0
+            for b in 0..<B {
+                views(b) { qp, kv in
+                    let cpuPages = PeerReference.questPages(q: qp, kv: kv, keep: keep0)
+                    let gpuPages = (0..<H).map { maskSet(tPages, b, $0, stride: pages, bit: $0 % gs) }
+                    // The top-p step is checked on the GPU's candidates: a near-tie page only one side
+                    // took (forgiven by the page comparison) changes the candidates' total mass, and
+                    // so the threshold, which would move keys far from either side's threshold.
+                    let cand = gpuPages.map { $0.flatMap { p in (Int(p) * 16..<min(N, Int(p) * 16 + 16)).map { Int32($0) } } }
+                    let pruned = PeerReference.twilightKept(q: qp, kv: kv, candidates: cand, topP: tw.topP)
+                    for h in 0..<H {
+                        tally.pages(gpu: gpuPages[h], cpu: cpuPages.pages[h], scores: cpuPages.scores[h], pages: pages, countOnly: true)
+                        if Set(gpuPages[h]) != Set(cpuPages.pages[h]) { otherCandidates += 1 }
+                        // Kept bits are defined on the group's candidate pages only.
+                        let groupBits = UInt32((1 << gs) - 1), row = (b * G + h / gs) * pages
+                        let kept = maskSet(tKept, b, h, stride: N, bit: h % gs).filter { tPages[row + Int($0) / 16] & groupBits != 0 }
+                        if kept.count != Int(tCounts[b * H + h]) { countMismatch += 1 }
+                        cpuKept += pruned[h].kept.count
+                        tally.kept(gpu: kept, cpu: pruned[h], topP: tw.topP)
+                        ref.replaceSubrange((b * H + h) * d..<(b * H + h + 1) * d, with: PeerReference.attend(q: qp, kv: kv, head: h, positions: kept))
                     }
                 }
-                let meanKept = Double(tCounts.reduce(0) { $0 + Int($1) }) / Double(B * H)
-                var r = tally.row(name, shape, DecodeCheck.relError(tOut, ref), k: Int(meanKept.rounded()),
-                                  note: "kept mean \(formatFixed(meanKept, 1)) (CPU \(formatFixed(Double(cpuKept) / Double(B * H), 1))) of \(min(N, keep0 * 16)) candidates"
-                                        + (otherCandidates > 0 ? "; candidate pages differ (near-ties) on \(otherCandidates) heads" : ""))
-                if countMismatch > 0 { r.passed = false; r.note += "; \(countMismatch) kept counts disagree with the mask" }
-                rows.append(r)
             }
+            let meanKept = Double(tCounts.reduce(0) { $0 + Int($1) }) / Double(B * H)
+            var r = tally.row(name, shape, DecodeCheck.relError(tOut, ref), k: Int(meanKept.rounded()),
+                              note: "kept mean \(formatFixed(meanKept, 1)) (CPU \(formatFixed(Double(cpuKept) / Double(B * H), 1))) of \(min(N, keep0 * 16)) candidates"
+                                    + (otherCandidates > 0 ? "; candidate pages differ (near-ties) on \(otherCandidates) heads" : ""))
+            if countMismatch > 0 { r.passed = false; r.note += "; \(countMismatch) kept counts disagree with the mask" }
+            rows.append(r)
         }
 
         // vAttention: the default bound (on these flat inputs b is often all of n_s) and a loose one
