@@ -83,9 +83,17 @@ public enum PeerBench {
                 let row = Double(d * 2)
                 let meta = Double(B * G * pages * d * 4)
                 try record("dense", bytes: 2 * Double(setBytes)) { i in try dense.dense(inputs(i), out: out.address, stream: stream) }
-                try record("quest", bytes: meta + Double(B * H * min(N, keep * 16)) * 2 * row) { i in
+                // Quest and Twilight as configured at the time (their paths and steps are switched below).
+                let questBytes = meta + Double(B * H * min(N, keep * 16)) * 2 * row
+                let twilightBytes = meta + Double(B * G * min(N, keep0 * 16)) * (row / 4 + 8)
+                func runQuest(_ i: Int) throws {
                     try peers.quest(inputs(i), pages: pageView(i), keep: keep, out: out.address, stream: stream)
                 }
+                func runTwilight(_ i: Int) throws {
+                    try peers.twilight(inputs(i), pages: pageView(i), keys: int4View(i), keep: keep0, topP: twilight.topP,
+                                       out: out.address, kept: counts.address, stream: stream)
+                }
+                try record("quest", bytes: questBytes, runQuest)
                 let questListed = Double(try peers.existing("pageCount")!.download(Int32.self, count: B * G).reduce(0) { $0 + Int($1) })
                     / Double(B * G * pages)
                 // Quest's steps: the page scores alone, then the whole selection (scores, each head's top
@@ -98,34 +106,22 @@ public enum PeerBench {
                 }
                 for w in [2, 4] {
                     peers.pageListWaves = w
-                    try record("quest.waves\(w)", bytes: meta + Double(B * H * min(N, keep * 16)) * 2 * row) { i in
-                        try peers.quest(inputs(i), pages: pageView(i), keep: keep, out: out.address, stream: stream)
-                    }
+                    try record("quest.waves\(w)", bytes: questBytes, runQuest)
                 }
                 peers.pageListWaves = 3
                 // The same step by step (memset, per-head selection, compaction) and on CUDA cores, for a
                 // before/after in one run.
                 peers.tensorCoreAttention = false
-                try record("quest.cudaCores", bytes: meta + Double(B * H * min(N, keep * 16)) * 2 * row) { i in
-                    try peers.quest(inputs(i), pages: pageView(i), keep: keep, out: out.address, stream: stream)
-                }
+                try record("quest.cudaCores", bytes: questBytes, runQuest)
                 peers.fusedSelection = false
-                try record("quest.before", bytes: meta + Double(B * H * min(N, keep * 16)) * 2 * row) { i in
-                    try peers.quest(inputs(i), pages: pageView(i), keep: keep, out: out.address, stream: stream)
-                }
+                try record("quest.before", bytes: questBytes, runQuest)
                 try record("quest.selection.before", bytes: meta) { i in
                     try peers.questSelection(inputs(i), pages: pageView(i), keep: keep, scoresOnly: false, stream: stream)
                 }
-                try record("twilight.before", bytes: meta + Double(B * G * min(N, keep0 * 16)) * (row / 4 + 8)) { i in
-                    try peers.twilight(inputs(i), pages: pageView(i), keys: int4View(i), keep: keep0, topP: twilight.topP,
-                                       out: out.address, kept: counts.address, stream: stream)
-                }
+                try record("twilight.before", bytes: twilightBytes, runTwilight)
                 peers.fusedSelection = true
                 peers.tensorCoreAttention = true
-                try record("twilight", bytes: meta + Double(B * G * min(N, keep0 * 16)) * (row / 4 + 8)) { i in
-                    try peers.twilight(inputs(i), pages: pageView(i), keys: int4View(i), keep: keep0, topP: twilight.topP,
-                                       out: out.address, kept: counts.address, stream: stream)
-                }
+                try record("twilight", bytes: twilightBytes, runTwilight)
                 let listed = Double(try peers.existing("pageCount")!.download(Int32.self, count: B * G).reduce(0) { $0 + Int($1) })
                     / Double(B * G * pages)
                 let meanKept = Double(try counts.download(Int32.self, count: B * H).reduce(0) { $0 + Int($1) }) / Double(B * H)
@@ -133,33 +129,19 @@ public enum PeerBench {
                 // threshold; the rest is attention over the kept keys and combine.
                 for (name, step) in [("selection", PeerDecodeKernels.TwilightStep.selection), ("estimate", .estimate), ("topP", .topP)] {
                     peers.twilightStopsAfter = step
-                    try record("twilight.\(name)", bytes: meta) { i in
-                        try peers.twilight(inputs(i), pages: pageView(i), keys: int4View(i), keep: keep0, topP: twilight.topP,
-                                           out: out.address, kept: counts.address, stream: stream)
-                    }
+                    try record("twilight.\(name)", bytes: meta, runTwilight)
                 }
                 peers.twilightStopsAfter = nil
                 // The estimate on CUDA cores, for a before/after in one run.
                 peers.tensorCoreEstimate = false
-                try record("twilight.fmaEstimate", bytes: meta + Double(B * G * min(N, keep0 * 16)) * (row / 4 + 8)) { i in
-                    try peers.twilight(inputs(i), pages: pageView(i), keys: int4View(i), keep: keep0, topP: twilight.topP,
-                                       out: out.address, kept: counts.address, stream: stream)
-                }
+                try record("twilight.fmaEstimate", bytes: twilightBytes, runTwilight)
                 peers.twilightStopsAfter = .estimate
-                try record("twilight.estimate.fma", bytes: meta) { i in
-                    try peers.twilight(inputs(i), pages: pageView(i), keys: int4View(i), keep: keep0, topP: twilight.topP,
-                                       out: out.address, kept: counts.address, stream: stream)
-                }
+                try record("twilight.estimate.fma", bytes: meta, runTwilight)
                 peers.twilightStopsAfter = nil
                 peers.tensorCoreEstimate = true
                 peers.listDriven = false
-                try record("quest.scan", bytes: meta + Double(B * H * min(N, keep * 16)) * 2 * row) { i in
-                    try peers.quest(inputs(i), pages: pageView(i), keep: keep, out: out.address, stream: stream)
-                }
-                try record("twilight.scan", bytes: meta + Double(B * G * min(N, keep0 * 16)) * (row / 4 + 8)) { i in
-                    try peers.twilight(inputs(i), pages: pageView(i), keys: int4View(i), keep: keep0, topP: twilight.topP,
-                                       out: out.address, kept: counts.address, stream: stream)
-                }
+                try record("quest.scan", bytes: questBytes, runQuest)
+                try record("twilight.scan", bytes: twilightBytes, runTwilight)
                 peers.listDriven = true
                 try record("vattention", bytes: Double(setBytes) + Double(B * H * (k + 256)) * 2 * row) { i in
                     try peers.vattention(inputs(i), config: VAttentionGPUConfig(layer: 2), topK: k, out: out.address,

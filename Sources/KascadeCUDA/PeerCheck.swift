@@ -122,6 +122,10 @@ public enum PeerCheck {
         let tw = TwilightAttention()
         let b0 = tw.candidateBudget(contextLength: N)
         let keep0 = min(pages, max(1, (b0 + 15) / 16))
+        // The CPU's side per sequence, shared by both estimate paths: its Quest candidates, and its
+        // top-p over the GPU's candidates (recomputed only where those differ between the paths).
+        var cpuCandidates: [Int: (pages: [[Int32]], scores: [[Float]])] = [:]
+        var cpuPruned: [Int: (gpuPages: [[Int32]], pruned: [PeerReference.TwilightHead])] = [:]
         // The estimate on tensor cores (default) and on CUDA cores.
         for (name, tensorCores) in [("twilight", true), ("twilight cuda-core estimate", false)] {
             kern.tensorCoreEstimate = tensorCores
@@ -138,13 +142,18 @@ public enum PeerCheck {
             var cpuKept = 0, countMismatch = 0, otherCandidates = 0
             for b in 0..<B {
                 views(b) { qp, kv in
-                    let cpuPages = PeerReference.questPages(q: qp, kv: kv, keep: keep0)
+                    let cpuPages = cpuCandidates[b] ?? PeerReference.questPages(q: qp, kv: kv, keep: keep0)
+                    cpuCandidates[b] = cpuPages
                     let gpuPages = (0..<H).map { maskSet(tPages, b, $0, stride: pages, bit: $0 % gs) }
                     // The top-p step is checked on the GPU's candidates: a near-tie page only one side
                     // took (forgiven by the page comparison) changes the candidates' total mass, and
                     // so the threshold, which would move keys far from either side's threshold.
-                    let cand = gpuPages.map { $0.flatMap { p in (Int(p) * 16..<min(N, Int(p) * 16 + 16)).map { Int32($0) } } }
-                    let pruned = PeerReference.twilightKept(q: qp, kv: kv, candidates: cand, topP: tw.topP)
+                    let pruned: [PeerReference.TwilightHead]
+                    if let known = cpuPruned[b], known.gpuPages == gpuPages { pruned = known.pruned } else {
+                        let cand = gpuPages.map { $0.flatMap { p in (Int(p) * 16..<min(N, Int(p) * 16 + 16)).map { Int32($0) } } }
+                        pruned = PeerReference.twilightKept(q: qp, kv: kv, candidates: cand, topP: tw.topP)
+                        cpuPruned[b] = (gpuPages, pruned)
+                    }
                     for h in 0..<H {
                         tally.pages(gpu: gpuPages[h], cpu: cpuPages.pages[h], scores: cpuPages.scores[h], pages: pages, countOnly: true)
                         if Set(gpuPages[h]) != Set(cpuPages.pages[h]) { otherCandidates += 1 }

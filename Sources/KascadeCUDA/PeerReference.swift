@@ -35,14 +35,18 @@ public enum PeerReference {
         return (outPages, outScores)
     }
 
+    /// One query head's Twilight pruning: its candidates, their weights (exp of the estimate minus
+    /// the maximum), the top-p threshold and the kept positions.
+    public typealias TwilightHead = (positions: [Int32], weights: [Float], theta: Float, kept: [Int32])
+
     /// Twilight's pruning for each query head given its candidate positions: the estimated weights
     /// `exp(s - max)` from the 4-bit copy, the threshold, and the kept positions.
     public static func twilightKept(q: UnsafePointer<Float>, kv: KVCacheView, candidates: [[Int32]], topP: Float)
-        -> [(positions: [Int32], weights: [Float], theta: Float, kept: [Int32])] {
+        -> [TwilightHead] {
         let geo = kv.geometry, d = geo.headDim
         let cache = Int4KeyCache()
         cache.update(from: kv)
-        var result: [(positions: [Int32], weights: [Float], theta: Float, kept: [Int32])] = []
+        var result: [TwilightHead] = []
         for h in 0..<geo.queryHeads {
             let g = geo.kvHead(ofQueryHead: h), qh = q + h * d
             var qSum: Float = 0

@@ -35,17 +35,18 @@ struct SetTally {
     /// one side kept is a near-tie when its weight is within 1e-3 of the threshold, or when the mass
     /// of the heavier candidates is within 1e-4 of `topP` (whether it is still needed then depends on
     /// the order of a float sum); a kept key that is not a candidate is a mismatch.
-    mutating func kept(gpu: [Int32], cpu: (positions: [Int32], weights: [Float], theta: Float, kept: [Int32]), topP: Float) {
+    mutating func kept(gpu: [Int32], cpu: PeerReference.TwilightHead, topP: Float) {
         var weight: [Int32: Float] = [:]
         for (p, w) in zip(cpu.positions, cpu.weights) { weight[p] = w }
         let total = cpu.weights.reduce(0.0) { $0 + Double($1) }
         let g = Set(gpu), c = Set(cpu.kept)
         for p in g.symmetricDifference(c) {
-            guard let w = weight[p] else { mismatch("position \(p) (\(g.contains(p) ? "GPU" : "CPU") only) not a candidate"); continue }
+            let side = g.contains(p) ? "GPU" : "CPU"
+            guard let w = weight[p] else { mismatch("position \(p) (\(side) only) not a candidate"); continue }
             if abs(w - cpu.theta) <= 1e-3 * cpu.theta + 1e-6 { continue }
             let heavier = cpu.weights.reduce(0.0) { $1 > w ? $0 + Double($1) : $0 } / max(total, .leastNormalMagnitude)
             if abs(heavier - Double(topP)) > 1e-4 {
-                mismatch("position \(p) (\(g.contains(p) ? "GPU" : "CPU") only) weight \(w), theta \(cpu.theta), heavier mass \(heavier)")
+                mismatch("position \(p) (\(side) only) weight \(w), theta \(cpu.theta), heavier mass \(heavier)")
             }
         }
         agreement += Double(g.intersection(c).count) / Double(max(c.count, 1))

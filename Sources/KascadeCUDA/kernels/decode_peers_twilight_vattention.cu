@@ -172,24 +172,22 @@ __device__ __forceinline__ int est_dim(int s, int c, int e) {
     return 16 * (o / 8) + o % 8 + (e & 1) + 8 * (e >> 1);
 }
 
+#if KV_BF16
+typedef __nv_bfloat162 est_pair_t;
+constexpr unsigned EST_MAGIC = 0x43004300u;    // bf16 128 twice: 128 + x with x in the mantissa
+#else
+typedef __half2 est_pair_t;
+constexpr unsigned EST_MAGIC = 0x64006400u;    // fp16 1024 twice: 1024 + x
+#endif
+
 /// The B registers of one k-step from the code word w: its bytes 2p and 2p + 1 (sel) hold dimensions
 /// (j, j + 8) and (j + 1, j + 9); b0 = (j, j + 1), b1 = (j + 8, j + 9). A nibble x becomes the kv_t
-/// whose mantissa it fills under a magic exponent (bf16 128 + x, fp16 1024 + x), minus the magic: exact.
+/// whose mantissa it fills under a magic exponent (EST_MAGIC), minus the magic: exact.
 __device__ __forceinline__ void est_codes_to_b(unsigned w, unsigned sel, unsigned& b0, unsigned& b1) {
     const unsigned y = __byte_perm(w, 0u, sel);    // byte 2p into bits 0-7, byte 2p + 1 into bits 16-23
-#if KV_BF16
-    unsigned magic = 0x43004300u;
-    unsigned lo = (y & 0x000F000Fu) | magic, hi = ((y >> 4) & 0x000F000Fu) | magic;
-    const __nv_bfloat162 m = *reinterpret_cast<__nv_bfloat162*>(&magic);
-    __nv_bfloat162 l = __hsub2(*reinterpret_cast<__nv_bfloat162*>(&lo), m);
-    __nv_bfloat162 h = __hsub2(*reinterpret_cast<__nv_bfloat162*>(&hi), m);
-#else
-    unsigned magic = 0x64006400u;
-    unsigned lo = (y & 0x000F000Fu) | magic, hi = ((y >> 4) & 0x000F000Fu) | magic;
-    const __half2 m = *reinterpret_cast<__half2*>(&magic);
-    __half2 l = __hsub2(*reinterpret_cast<__half2*>(&lo), m);
-    __half2 h = __hsub2(*reinterpret_cast<__half2*>(&hi), m);
-#endif
+    unsigned magic = EST_MAGIC, lo = (y & 0x000F000Fu) | EST_MAGIC, hi = ((y >> 4) & 0x000F000Fu) | EST_MAGIC;
+    const est_pair_t m = *reinterpret_cast<est_pair_t*>(&magic);
+    est_pair_t l = __hsub2(*reinterpret_cast<est_pair_t*>(&lo), m), h = __hsub2(*reinterpret_cast<est_pair_t*>(&hi), m);
     b0 = *reinterpret_cast<unsigned*>(&l);
     b1 = *reinterpret_cast<unsigned*>(&h);
 }
@@ -223,7 +221,7 @@ extern "C" __global__ void __launch_bounds__(EST_THREADS, 3) twilight_estimate(T
             a[s][r] = head < GROUP ? pack2(qs[head * D + est_dim(s, c, e)], qs[head * D + est_dim(s, c, e + 1)]) : 0u;
         }
     }
-    constexpr int TILES = EST_THREADS * EST_TOKENS / (EST_THREADS / 32) / 8;   // 16 tiles of 8 a warp
+    constexpr int TILES = 32 * EST_TOKENS / 8;                  // a warp's tiles of 8 positions (16)
     constexpr int TOGETHER = 4;                                   // tiles whose loads are in flight at once
     constexpr int LW = EST_LANE_BYTES / 4;                        // code words a lane loads per tile
     const int wfirst = first + warp * TILES * 8;                  // a multiple of PAGE
