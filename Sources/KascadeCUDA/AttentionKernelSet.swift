@@ -39,6 +39,7 @@ final class AttentionKernelSet {
         var defs = ["KV_BF16": dtype == .bf16 ? "1" : "0", "HEAD_DIM": "\(headDim)", "GROUP": "\(group)",
                     "PIPE_STAGES": "\(variant.stages)"]
         if !variant.mma { defs["TILE_KEYS"] = "\(variant.tile)" }
+        if variant.mma && variant.prefetch { defs["L2_PREFETCH"] = "1" }
         let source: KernelSource = variant.mma ? .decodeAttentionMMA : .decodeAttention
         module = try CUDAModule(device: device, cubin: try compiler.cubin(source, defines: defs), overlapsLaunches: source.overlapsLaunches)
         denseSplit = try module.function("decode_dense_split")

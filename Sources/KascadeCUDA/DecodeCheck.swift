@@ -22,7 +22,9 @@ public enum DecodeCheck {
                     DecodeCheckCase(.fp16, d: 128, b: 2, h: 4, g: 4, n: 257, ties: true),
                     DecodeCheckCase(.bf16, d: 128, b: 2, h: 32, g: 8, n: 200, tile: 64, stages: 2),
                     DecodeCheckCase(.bf16, d: 128, b: 2, h: 8, g: 2, n: 333, mma: true),
-                    DecodeCheckCase(.fp16, d: 64, b: 1, h: 9, g: 3, n: 130, stages: 3, mma: true)]
+                    DecodeCheckCase(.fp16, d: 64, b: 1, h: 9, g: 3, n: 130, stages: 3, mma: true),
+                    DecodeCheckCase(.bf16, d: 128, b: 2, h: 32, g: 8, n: 333, mma: true, prefetch: false),
+                    DecodeCheckCase(.fp16, d: 64, b: 2, h: 8, g: 2, n: 330, ties: true, stages: 3, mma: true, prefetch: false)]
         }
         var cases: [DecodeCheckCase] = []
         for dtype in KVDType.allCases {
@@ -45,6 +47,13 @@ public enum DecodeCheck {
                           DecodeCheckCase(dtype, d: d, b: 2, h: 32, g: 8, n: 2049, stages: 4, mma: true)]
             }
             cases.append(DecodeCheckCase(dtype, d: 128, b: 1, h: 32, g: 8, n: 20011, mma: true))
+            for d in [64, 128] {
+                cases += [DecodeCheckCase(dtype, d: d, b: 1, h: 32, g: 8, n: 1000, mma: true, prefetch: false),
+                          DecodeCheckCase(dtype, d: d, b: 3, h: 8, g: 2, n: 4099, mma: true, prefetch: false),
+                          DecodeCheckCase(dtype, d: d, b: 2, h: 4, g: 4, n: 300, ties: true, mma: true, prefetch: false),
+                          DecodeCheckCase(dtype, d: d, b: 2, h: 16, g: 1, n: 1500, stages: 3, mma: true, prefetch: false)]
+            }
+            cases.append(DecodeCheckCase(dtype, d: 128, b: 2, h: 32, g: 8, n: 20011, mma: true, prefetch: false))
             cases += [DecodeCheckCase(dtype, d: 128, b: 3, h: 32, g: 8, n: 3001, tile: 64, stages: 2),
                       DecodeCheckCase(dtype, d: 64, b: 2, h: 9, g: 3, n: 777, tile: 64, stages: 2),
                       DecodeCheckCase(dtype, d: 128, b: 2, h: 4, g: 4, n: 300, ties: true, tile: 64, stages: 2),
@@ -76,7 +85,7 @@ public enum DecodeCheck {
     static func runCase(_ c: DecodeCheckCase, device: CUDADevice, compiler: KernelCompiler, rng: inout SplitMix) throws -> [DecodeCheckRow] {
         let geo = try AttentionGeometry(queryHeads: c.queryHeads, kvHeads: c.kvHeads, headDim: c.headDim)
         var variant = DecodeVariant()
-        variant.mma = c.mma; variant.tile = c.tile; variant.stages = c.stages
+        variant.mma = c.mma; variant.tile = c.tile; variant.stages = c.stages; variant.prefetch = c.prefetch
         let kernels = try DecodeKernels(device: device, compiler: compiler, dtype: c.dtype, headDim: c.headDim,
                                         queryHeads: c.queryHeads, kvHeads: c.kvHeads, main: variant, gather: variant)
         let stream = try CUDAStream(device: device)

@@ -13,7 +13,7 @@ struct CUDABenchCommand: ParsableCommand {
     @Option(help: "Batch sizes, comma-separated.") var batches: String = "1,8,64"
     @Option(help: "Context lengths, comma-separated.") var lengths: String = "8192,32768,65536,131072"
     @Option(help: "Budget fraction of the sparse kernels.") var fraction: Double = 0.10
-    @Option(help: "Kernel variants to time, comma-separated MAIN[+GATHER], each TILExSTAGESxWAVES (tile 32, 64 or mma; stages 2-4); GATHER (anchor output, reuse layers, StreamingLLM) defaults to MAIN.")
+    @Option(help: "Kernel variants to time, comma-separated MAIN[+GATHER], each TILExSTAGESxWAVES (tile 32, 64 or mma; stages 2-4; suffix p0: mma without the L2 prefetch); GATHER (anchor output, reuse layers, StreamingLLM) defaults to MAIN.")
     var variants: String = "mma2x4"
     @Option(help: "Write the results as JSON to this file.") var json: String?
     @Option(help: "Dense causal prefill lengths (batch 1, T = N), comma-separated; empty for none.")

@@ -77,9 +77,11 @@ struct CheckCommand: ParsableCommand {
                 }
             }
         }
-        for dtype in KVDType.allCases { for d in [64, 128] { for g in [1, 3, 4, 8, 16] { for st in [2, 3] {
-            _ = try compiler.cubin(.decodeAttentionMMA, defines: ["KV_BF16": dtype == .bf16 ? "1" : "0", "HEAD_DIM": "\(d)", "GROUP": "\(g)", "PIPE_STAGES": "\(st)"])
-        } } } }
+        for dtype in KVDType.allCases { for d in [64, 128] { for g in [1, 3, 4, 8, 16] { for st in [2, 3] { for prefetch in [false, true] {
+            var defs = ["KV_BF16": dtype == .bf16 ? "1" : "0", "HEAD_DIM": "\(d)", "GROUP": "\(g)", "PIPE_STAGES": "\(st)"]
+            if prefetch { defs["L2_PREFETCH"] = "1" }
+            _ = try compiler.cubin(.decodeAttentionMMA, defines: defs)
+        } } } } }
         for g in [1, 2, 3, 4, 8, 16] { _ = try compiler.cubin(.decodeTopK, defines: ["GROUP": "\(g)"]) }
         for dtype in KVDType.allCases { for d in [64, 128] { for g in [1, 3, 4, 8, 16] {
             _ = try compiler.cubin(.decodePeers, defines: ["KV_BF16": dtype == .bf16 ? "1" : "0", "HEAD_DIM": "\(d)", "GROUP": "\(g)"])

@@ -121,16 +121,20 @@ struct HalfPrecisionTests {
 
 @Suite("Benchmark variants")
 struct DecodeVariantTests {
-    @Test("variant strings parse and print back", arguments: [("32x2x8", "32x2x8"), ("mma2x8", "mmax2x8"), ("mma", "mmax3x8"), ("64", "64x3x8"), ("mma2x4b", "mmax2x4b")])
+    @Test("variant strings parse and print back", arguments: [("32x2x8", "32x2x8"), ("mma2x8", "mmax2x8"), ("mma", "mmax3x8"), ("64", "64x3x8"), ("mma2x4b", "mmax2x4b"),
+                                                               ("mma2x4p0", "mmax2x4p0"), ("mmax2x4p1b", "mmax2x4b"), ("mma2x4p0b", "mmax2x4p0b")])
     func parse(text: String, printed: String) {
         let v = DecodeVariant(text)
         #expect(v != nil)
         #expect(v?.description == printed)
         #expect(v?.mma == text.hasPrefix("mma"))
         if text.hasPrefix("mma") { #expect(v?.tile == 64) }
+        #expect(v?.prefetch == (text.hasPrefix("mma") && !text.contains("p0")))
+        // What prints parses back to the same variant.
+        #expect(v.flatMap { DecodeVariant($0.description) }?.description == printed)
     }
 
-    @Test("malformed variants are refused", arguments: ["", "x", "32xx2", "a2", "1x2x3x4"])
+    @Test("malformed variants are refused", arguments: ["", "x", "32xx2", "a2", "1x2x3x4", "mma2x4p", "mma2x4p2", "32x2x8p1", "32x2x8p0", "mmax"])
     func refuse(text: String) {
         #expect(DecodeVariant(text) == nil)
     }

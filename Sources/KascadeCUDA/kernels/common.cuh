@@ -1,7 +1,7 @@
 // Device helpers shared by the kernel files that KernelSource prefixes with this one (decode
 // attention on CUDA and tensor cores, the Quest/Twilight/vAttention decode kernels, the mma.sync
 // prefill and the mma.sync prefill anchor): the element type, conversions, fast exp2, the
-// m16n8k16 tensor-core product with its ldmatrix loads, and cp.async copies.
+// m16n8k16 tensor-core product with its ldmatrix loads, cp.async copies and L2 line prefetches.
 // Definition read here: KV_BF16 (1: bf16, 0 or absent: fp16).
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
@@ -81,4 +81,9 @@ __device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commi
 
 template <int N> __device__ __forceinline__ void cp_async_wait() {
     asm volatile("cp.async.wait_group %0;\n" :: "n"(N));
+}
+
+// Asks L2 for the 128-byte line holding `p`.
+__device__ __forceinline__ void l2_prefetch_line(const void* p) {
+    asm volatile("prefetch.global.L2 [%0];\n" :: "l"(p));
 }

@@ -13,6 +13,13 @@
 #ifndef PIPE_STAGES
 #define PIPE_STAGES 2
 #endif
+// L2_PREFETCH = 1: besides the cp.async stages, every thread asks L2 for the 128-byte lines of its rows
+// of the tile after the newest stage, so more bytes are on their way from DRAM than shared memory
+// holds; gathers read those positions one tile earlier still (a second register set of positions).
+// Quest's page lists are not prefetched.
+#ifndef L2_PREFETCH
+#define L2_PREFETCH 0
+#endif
 
 constexpr int D = HEAD_DIM;
 constexpr int THREADS = 128;
@@ -92,6 +99,8 @@ __device__ __forceinline__ void decode_split(
     constexpr int LOADS = TILE * CHUNKS / THREADS;
     constexpr int ROWS_PER_PASS = THREADS / CHUNKS;
     int pidx[LOADS];
+    int qidx[LOADS];                            // L2_PREFETCH gathers: positions of the tile after pidx's
+    constexpr bool GATHER_AHEAD = INDEXED && L2_PREFETCH > 0;
     int4 npg = make_int4(0, 0, 0, 0);           // PAGE_LIST: the next tile's 4 pages and their bits
     uint4 nbits = make_uint4(0, 0, 0, 0);
     auto fetch_idx = [&](int t0) {
@@ -106,6 +115,22 @@ __device__ __forceinline__ void decode_split(
         for (int i = 0; i < LOADS; ++i) {
             int j = t0 + tid / CHUNKS + i * ROWS_PER_PASS;
             pidx[i] = (INDEXED && j < end) ? irow[j] : j;
+        }
+    };
+    // GATHER_AHEAD: pidx takes the positions read one tile ago (tile t0), whose lines are then asked
+    // of L2, and qidx starts reading those of the tile after.
+    auto advance_idx = [&](int t0) {
+        #pragma unroll
+        for (int i = 0; i < LOADS; ++i) {
+            pidx[i] = qidx[i];
+            const int r = tid / CHUNKS + i * ROWS_PER_PASS, col = tid % CHUNKS;
+            if (t0 + r < end && col % 8 == 0) {
+                const long long pos = pidx[i];
+                if (!LOGITS_IN) l2_prefetch_line(kb + pos * D + col * 8);
+                if (DO_PV) l2_prefetch_line(vb + pos * D + col * 8);
+            }
+            const int j = t0 + TILE + r;
+            qidx[i] = j < end ? irow[j] : j;
         }
     };
     auto load_tile = [&](int t0, int stage) {
@@ -137,12 +162,32 @@ __device__ __forceinline__ void decode_split(
     };
 
     const int ntiles = end > begin ? (end - begin + TILE - 1) / TILE : 0;
+    // L2_PREFETCH, contiguous keys: this thread's lines of tile tt's K (and V) rows asked of L2.
+    auto prefetch_tile = [&](int tt) {
+        if (L2_PREFETCH == 0 || INDEXED || PAGE_LIST || tt >= ntiles) return;
+        const int j0 = begin + tt * TILE;
+        #pragma unroll
+        for (int i = 0; i < LOADS; ++i) {
+            const int r = tid / CHUNKS + i * ROWS_PER_PASS, col = tid % CHUNKS;
+            if (j0 + r < end && col % 8 == 0) {
+                l2_prefetch_line(kb + (long long)(j0 + r) * D + col * 8);
+                if (DO_PV) l2_prefetch_line(vb + (long long)(j0 + r) * D + col * 8);
+            }
+        }
+    };
     #pragma unroll
     for (int st = 0; st < STAGES - 1; ++st) {
         if (st < ntiles) { if (INDEXED || PAGE_LIST) fetch_idx(begin + st * TILE); load_tile(begin + st * TILE, st); }
         cp_async_commit();
     }
     if (INDEXED || PAGE_LIST) fetch_idx(begin + (STAGES - 1) * TILE);
+    if (GATHER_AHEAD) {
+        #pragma unroll
+        for (int i = 0; i < LOADS; ++i) {
+            const int j = begin + STAGES * TILE + tid / CHUNKS + i * ROWS_PER_PASS;
+            qidx[i] = j < end ? irow[j] : j;
+        }
+    }
     __syncthreads();                          // query rows visible
 
     // Query fragments (A operand), kept in registers.
@@ -168,7 +213,9 @@ __device__ __forceinline__ void decode_split(
             const int nt = t + STAGES - 1;
             if (nt < ntiles) {
                 load_tile(begin + nt * TILE, nt % STAGES);
-                if (INDEXED || PAGE_LIST) fetch_idx(begin + (nt + 1) * TILE);
+                if (GATHER_AHEAD) advance_idx(begin + (nt + 1) * TILE);
+                else if (INDEXED || PAGE_LIST) fetch_idx(begin + (nt + 1) * TILE);
+                prefetch_tile(nt + 1);
             }
             cp_async_commit();
         }
