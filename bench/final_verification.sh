@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Verification of the merged tree on the GPU machine, from the repository root with the stripped,
-# xz-compressed static binary and bench/* copied into .gpu/ (carry ".gpu").
-#   check: every kernel against the CPU reference (decode, peers, prefill, prefill anchor), the
-#          sanitizers on the small grid, and `attend --device cuda` against `--device cpu` for every method.
-#   bench: the decode bench (Kascade, dense, Quest/Twilight/vAttention) and the torch baselines in the
-#          same call, then the Markdown table and the SVG (bench/gpu_report.py).
-# Results under $OUT. ATTEND=0 leaves the attend comparison out of `check`.
+# xz-compressed static binary and bench/* copied into .gpu/ (carry ".gpu"). One mode per device call
+# (each fits the 10-minute limit on a fresh machine, whose first check compiles every kernel module):
+#   check:    every kernel against the CPU reference (decode, the GPU policy, peers, prefill, prefill anchor).
+#   sanitize: memcheck and racecheck on the small grid (SAN_ARGS narrows it, e.g. "--decode-only").
+#   attend:   `attend --device cuda` against `--device cpu` for every method.
+#   bench:    the decode bench (Kascade, dense, Quest/Twilight/vAttention) and the torch baselines in the
+#             same call, then the Markdown table and the SVG (bench/gpu_report.py).
+# Results under $OUT.
 set -uo pipefail
-MODE=${1:-check}  # check | attend | bench
+MODE=${1:-check}  # check | sanitize | attend | bench
 HERE=$(cd "$(dirname "$0")" && pwd)
 OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"
 xz -d -c "$HERE/kascade.xz" > /tmp/kascade && chmod +x /tmp/kascade || { echo "cannot unpack"; exit 1; }
@@ -15,15 +17,17 @@ export KASCADE_CACHE=/tmp/kc PYTHONUNBUFFERED=1
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader | tee $OUT/gpu.txt
 S=$(date +%s)
 if [[ $MODE == check ]]; then
-  timeout ${CHECK_T:-330} /tmp/kascade check --device cuda --json $OUT/check.json > $OUT/check.txt 2>$OUT/check.err
+  timeout ${CHECK_T:-560} /tmp/kascade check --device cuda --json $OUT/check.json > $OUT/check.txt 2>$OUT/check.err
   echo "check rc=$? ($(( $(date +%s) - S )) s)"; tail -2 $OUT/check.err; grep -E "FAIL|passed" $OUT/check.txt | tail -6
+fi
+if [[ $MODE == sanitize ]]; then
   for tool in memcheck racecheck; do
-    timeout ${SAN_T:-100} compute-sanitizer --tool $tool --print-limit 10 /tmp/kascade check --device cuda --small --seed 7 > $OUT/san_$tool.txt 2>&1
+    timeout ${SAN_T:-270} compute-sanitizer --tool $tool --print-limit 10 /tmp/kascade check --device cuda --small --seed 7 ${SAN_ARGS:-} > $OUT/san_$tool.txt 2>&1
     echo "sanitizer $tool rc=$? ($(( $(date +%s) - S )) s): $(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY|passed' $OUT/san_$tool.txt | tail -2 | tr '\n' ' ')"
     grep -m 6 -A 4 "Invalid\|Hazard" $OUT/san_$tool.txt | head -24
   done
 fi
-if [[ ($MODE == check && ${ATTEND:-1} == 1) || $MODE == attend ]]; then
+if [[ $MODE == attend ]]; then
   # Inputs as float32 and as float32 holding bf16 values (what the GPU rounds to): with rounded inputs
   # only the summation order differs, so the selecting methods pick the same keys as the CPU.
   cd /tmp && python3 - <<'PY' | tee $OUT/attend.txt
