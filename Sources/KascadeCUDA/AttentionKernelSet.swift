@@ -72,15 +72,18 @@ final class AttentionKernelSet {
     }
 
     /// Split count and keys per split for `count` keys in each of `rows` (sequence, KV head) rows:
-    /// about `waves` times the blocks resident at once (at most 2 for very few rows), at least two
-    /// tiles per split.
+    /// about `waves` times the blocks resident at once (twice that for the tensor-core scores-only
+    /// kernel; at most 2 for very few rows), at least two tiles per split.
     func plan(_ fn: KernelFunction, values: Bool, rows: Int, count: Int) throws(CUDAError) -> (splits: Int, chunk: Int) {
         let t = variant.tile
         let slots = try residentBlocks(fn, sharedBytes: sharedBytes(values: values))
         let r = max(1, rows)
-        // Few rows (batch 1): two waves of longer splits measured about 6% faster than four at
-        // 128k on the H100; more rows keep the variant's waves.
-        let waves = r * 16 < slots ? min(variant.waves, 2) : variant.waves
+        // The anchor's scores-only kernel reads half the bytes of a tile: with the L2 prefetch, twice
+        // the waves of shorter splits measured 1-4% faster at batch 8 and 64 on the H100
+        // (bench/results/waves-sweep/). Few rows (batch 1): two waves of longer splits measured about
+        // 6% faster than four at 128k; more rows keep the variant's waves.
+        let full = !values && variant.mma ? 2 * variant.waves : variant.waves
+        let waves = r * 16 < slots ? min(full, 2) : full
         var want = (waves * slots + r - 1) / r
         if variant.balanced {
             // Blocks of equal work finish in waves: among split counts within a wave of the target,
