@@ -71,18 +71,21 @@ final class AttentionKernelSet {
         return s
     }
 
+    /// Waves the anchor's scores-only kernel plans. It reads half the bytes of a tile: on tensor cores
+    /// with the L2 prefetch, twice the variant's waves of shorter splits measured 1-4% faster at batch
+    /// 8 and 64 on the H100 (bench/results/waves-sweep/); dense decode was not faster with them.
+    var scoresWaves: Int { variant.mma ? 2 * variant.waves : variant.waves }
+
     /// Split count and keys per split for `count` keys in each of `rows` (sequence, KV head) rows:
-    /// about `waves` times the blocks resident at once (twice that for the tensor-core scores-only
-    /// kernel; at most 2 for very few rows), at least two tiles per split.
-    func plan(_ fn: KernelFunction, values: Bool, rows: Int, count: Int) throws(CUDAError) -> (splits: Int, chunk: Int) {
+    /// about `waves` (default: the variant's) times the blocks resident at once (at most 2 for very
+    /// few rows), at least two tiles per split.
+    func plan(_ fn: KernelFunction, values: Bool, rows: Int, count: Int, waves aimed: Int? = nil) throws(CUDAError) -> (splits: Int, chunk: Int) {
         let t = variant.tile
         let slots = try residentBlocks(fn, sharedBytes: sharedBytes(values: values))
         let r = max(1, rows)
-        // The anchor's scores-only kernel reads half the bytes of a tile: with the L2 prefetch, twice
-        // the waves of shorter splits measured 1-4% faster at batch 8 and 64 on the H100
-        // (bench/results/waves-sweep/). Few rows (batch 1): two waves of longer splits measured about
-        // 6% faster than four at 128k; more rows keep the variant's waves.
-        let full = !values && variant.mma ? 2 * variant.waves : variant.waves
+        // Few rows (batch 1): two waves of longer splits measured about 6% faster than four at
+        // 128k on the H100; more rows keep the waves aimed for.
+        let full = aimed ?? variant.waves
         let waves = r * 16 < slots ? min(full, 2) : full
         var want = (waves * slots + r - 1) / r
         if variant.balanced {

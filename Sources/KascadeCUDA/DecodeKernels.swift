@@ -158,7 +158,8 @@ public final class DecodeKernels {
     /// Scaled scores `logits [B, G, logitStride, H/G]` and their log-sum-exp `lse [B, H]`, values unread.
     public func scores(_ p: DecodeInputs, logits: UInt64, logitStride: Int, lse: UInt64, stream: CUDAStream) throws(CUDAError) {
         try validate(p)
-        let (splits, chunk) = try main.plan(main.scoresSplit, values: false, rows: p.batch * kvHeads, count: p.length)
+        let (splits, chunk) = try main.plan(main.scoresSplit, values: false, rows: p.batch * kvHeads, count: p.length,
+                                            waves: main.scoresWaves)
         let ws = try workspace(batch: p.batch, splits: splits)
         let (bs, hs) = strides(p)
         try main.scoresSplit.launch(grid: (splits, kvHeads, p.batch), block: AttentionKernelSet.threads,

@@ -155,8 +155,9 @@ public enum PeerCheck {
                         cpuPruned[b] = (gpuPages, pruned)
                     }
                     for h in 0..<H {
-                        tally.pages(gpu: gpuPages[h], cpu: cpuPages.pages[h], scores: cpuPages.scores[h], pages: pages, countOnly: true)
-                        if Set(gpuPages[h]) != Set(cpuPages.pages[h]) { otherCandidates += 1 }
+                        if !tally.pages(gpu: gpuPages[h], cpu: cpuPages.pages[h], scores: cpuPages.scores[h], pages: pages, countOnly: true) {
+                            otherCandidates += 1
+                        }
                         // Kept bits are defined on the group's candidate pages only.
                         let groupBits = UInt32((1 << gs) - 1), row = (b * G + h / gs) * pages
                         let kept = maskSet(tKept, b, h, stride: N, bit: h % gs).filter { tPages[row + Int($0) / 16] & groupBits != 0 }

@@ -15,8 +15,10 @@ struct SetTally {
     }
 
     /// Quest pages: the current page on both sides, equal counts, full pages compared by score.
-    mutating func pages(gpu: [Int32], cpu: [Int32], scores: [Float], pages: Int, countOnly: Bool = false) {
-        guard gpu.count == cpu.count, gpu.contains(Int32(pages - 1)) else { valid = false; return }
+    /// Returns whether the two sides chose the same pages.
+    @discardableResult
+    mutating func pages(gpu: [Int32], cpu: [Int32], scores: [Float], pages: Int, countOnly: Bool = false) -> Bool {
+        guard gpu.count == cpu.count, gpu.contains(Int32(pages - 1)) else { valid = false; return false }
         let ref = Set(cpu)
         let chosen = cpu.filter { Int($0) < pages - 1 }.map { scores[Int($0)] }
         let kth = chosen.min() ?? 0
@@ -29,6 +31,7 @@ struct SetTally {
             }
         }
         if !countOnly { agreement += Double(same) / Double(max(cpu.count, 1)); sets += 1 }
+        return same == cpu.count
     }
 
     /// Twilight's kept keys against the CPU's top-p over the same candidates (the GPU's). A key only

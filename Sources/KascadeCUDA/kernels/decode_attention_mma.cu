@@ -103,6 +103,14 @@ __device__ __forceinline__ void decode_split(
     constexpr bool GATHER_AHEAD = INDEXED && L2_PREFETCH > 0;
     int4 npg = make_int4(0, 0, 0, 0);           // PAGE_LIST: the next tile's 4 pages and their bits
     uint4 nbits = make_uint4(0, 0, 0, 0);
+    // The positions of this thread's rows of the tile at t0 (past the split: the key index itself).
+    auto read_positions = [&](int t0, int (&dst)[LOADS]) {
+        #pragma unroll
+        for (int i = 0; i < LOADS; ++i) {
+            int j = t0 + tid / CHUNKS + i * ROWS_PER_PASS;
+            dst[i] = (INDEXED && j < end) ? irow[j] : j;
+        }
+    };
     auto fetch_idx = [&](int t0) {
         if (PAGE_LIST) {
             if (t0 < end) {                       // t0 / 16 is a multiple of 4: one 16-byte load each
@@ -111,11 +119,13 @@ __device__ __forceinline__ void decode_split(
             }
             return;
         }
-        #pragma unroll
-        for (int i = 0; i < LOADS; ++i) {
-            int j = t0 + tid / CHUNKS + i * ROWS_PER_PASS;
-            pidx[i] = (INDEXED && j < end) ? irow[j] : j;
-        }
+        read_positions(t0, pidx);
+    };
+    // L2_PREFETCH: the 128-byte line of the K (and V) row at pos that starts at column col (a
+    // multiple of 8), asked of L2.
+    auto prefetch_line = [&](long long pos, int col) {
+        if (!LOGITS_IN) l2_prefetch_line(kb + pos * D + col * 8);
+        if (DO_PV) l2_prefetch_line(vb + pos * D + col * 8);
     };
     // GATHER_AHEAD: pidx takes the positions read one tile ago (tile t0), whose lines are then asked
     // of L2, and qidx starts reading those of the tile after.
@@ -124,12 +134,8 @@ __device__ __forceinline__ void decode_split(
         for (int i = 0; i < LOADS; ++i) {
             pidx[i] = qidx[i];
             const int r = tid / CHUNKS + i * ROWS_PER_PASS, col = tid % CHUNKS;
-            if (t0 + r < end && col % 8 == 0) {
-                const long long pos = pidx[i];
-                if (!LOGITS_IN) l2_prefetch_line(kb + pos * D + col * 8);
-                if (DO_PV) l2_prefetch_line(vb + pos * D + col * 8);
-            }
-            const int j = t0 + TILE + r;
+            if (t0 + r < end && col % 8 == 0) prefetch_line(pidx[i], col);
+            const int j = t0 + TILE + r;          // read_positions' row, interleaved with the prefetches
             qidx[i] = j < end ? irow[j] : j;
         }
     };
@@ -162,17 +168,14 @@ __device__ __forceinline__ void decode_split(
     };
 
     const int ntiles = end > begin ? (end - begin + TILE - 1) / TILE : 0;
-    // L2_PREFETCH, contiguous keys: this thread's lines of tile tt's K (and V) rows asked of L2.
+    // L2_PREFETCH, contiguous keys: this thread's lines of tile tt's rows asked of L2.
     auto prefetch_tile = [&](int tt) {
         if (L2_PREFETCH == 0 || INDEXED || PAGE_LIST || tt >= ntiles) return;
         const int j0 = begin + tt * TILE;
         #pragma unroll
         for (int i = 0; i < LOADS; ++i) {
             const int r = tid / CHUNKS + i * ROWS_PER_PASS, col = tid % CHUNKS;
-            if (j0 + r < end && col % 8 == 0) {
-                l2_prefetch_line(kb + (long long)(j0 + r) * D + col * 8);
-                if (DO_PV) l2_prefetch_line(vb + (long long)(j0 + r) * D + col * 8);
-            }
+            if (j0 + r < end && col % 8 == 0) prefetch_line(j0 + r, col);
         }
     };
     #pragma unroll
@@ -181,13 +184,7 @@ __device__ __forceinline__ void decode_split(
         cp_async_commit();
     }
     if (INDEXED || PAGE_LIST) fetch_idx(begin + (STAGES - 1) * TILE);
-    if (GATHER_AHEAD) {
-        #pragma unroll
-        for (int i = 0; i < LOADS; ++i) {
-            const int j = begin + STAGES * TILE + tid / CHUNKS + i * ROWS_PER_PASS;
-            qidx[i] = j < end ? irow[j] : j;
-        }
-    }
+    if (GATHER_AHEAD) read_positions(begin + STAGES * TILE, qidx);
     __syncthreads();                          // query rows visible
 
     // Query fragments (A operand), kept in registers.
