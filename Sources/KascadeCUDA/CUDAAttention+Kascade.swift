@@ -56,13 +56,16 @@ extension CUDAAttention {
             let lse = try buffer("lse", bytes: H * 4)
             if layer == 0 {
                 try kern.dense(p, out: out.address, lse: lse.address, logits: logits.address, logitStride: stride, stream: stream)
+            } else if !pooled {
+                try kern.scoresSelect(p, logits: logits.address, logitStride: stride, lse: lse.address, idx: idx.address,
+                                      idxStride: kk, k: kk, stream: stream)
             } else {
                 try kern.scores(p, logits: logits.address, logitStride: stride, lse: lse.address, stream: stream)
             }
             if pooled {
                 try kern.selectPooled(batch: 1, length: N, logits: logits.address, logitStride: stride, lse: lse.address,
                                       pooled: nil, pooledStride: 0, idx: idx.address, idxStride: kk, k: kk, stream: stream)
-            } else {
+            } else if layer == 0 {
                 try kern.select(batch: 1, length: N, logits: logits.address, logitStride: stride, lse: lse.address,
                                 pooled: nil, pooledStride: 0, idx: idx.address, idxStride: kk, k: kk, stream: stream)
             }

@@ -85,6 +85,11 @@ public enum DecodeBench {
                     try kern.select(batch: B, length: N, logits: logits.address, logitStride: st, lse: lse.address,
                                     pooled: nil, pooledStride: 0, idx: idx.address, idxStride: k, k: k, stream: stream)
                 }
+                // The anchor's scores and selection (the log-sum-exp inside a fused selection).
+                func scoresSelect(_ p: DecodeInputs) throws {
+                    try kern.scoresSelect(p, logits: logits.address, logitStride: st, lse: lse.address, idx: idx.address,
+                                          idxStride: k, k: k, stream: stream)
+                }
                 // The selection rows alone read this shape's scores and log-sum-exp, not the previous shape's.
                 try kern.scores(inputs(0), logits: logits.address, logitStride: st, lse: lse.address, stream: stream)
                 for (suffix, path, pooledTraffic) in paths {
@@ -100,8 +105,7 @@ public enum DecodeBench {
                     let anchorGather = overScores ? gathered / 2 + Double(B * H * k * 4) : gathered
                     try record("anchor" + suffix, bytes: kvRead / 2 + 2 * logitBytes + pooledTraffic + anchorGather) { i in
                         let p = inputs(i)
-                        try kern.scores(p, logits: logits.address, logitStride: st, lse: lse.address, stream: stream)
-                        try select()
+                        try scoresSelect(p)
                         if overScores {
                             try kern.sparseOverScores(p, idx: idx.address, idxStride: k, idxHeads: G, count: k,
                                                       logits: logits.address, logitStride: st, out: out.address, stream: stream)
@@ -112,8 +116,7 @@ public enum DecodeBench {
                     if overScores && path == .automatic {
                         try record("anchor.gatherKV", bytes: kvRead / 2 + 2 * logitBytes + pooledTraffic + gathered) { i in
                             let p = inputs(i)
-                            try kern.scores(p, logits: logits.address, logitStride: st, lse: lse.address, stream: stream)
-                            try select()
+                            try scoresSelect(p)
                             try kern.sparse(p, idx: idx.address, idxStride: k, idxHeads: G, count: k, headMap: nil, out: out.address, stream: stream)
                         }
                     }

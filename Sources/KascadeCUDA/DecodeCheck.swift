@@ -134,17 +134,20 @@ public enum DecodeCheck {
         let l0Idx = try idx.download(Int32.self, count: B * G * k)
         rows.append(selectionRow("layer0", shape, relError(l0Out, ref.dense), l0Idx, ref: ref, k: k, tol: tol))
 
-        // Anchor: scores, selection, attention over its own set.
-        try out.fill(byte: 0xff); try idx.fill(byte: 0xff); try logits.fill(byte: 0xff)
-        try kernels.scores(inputs, logits: logits.address, logitStride: stride, lse: lse.address, stream: stream)
-        try kernels.select(batch: B, length: N, logits: logits.address, logitStride: stride, lse: lse.address,
-                           pooled: nil, pooledStride: 0, idx: idx.address, idxStride: k, k: k, stream: stream)
+        // Anchor: scores and selection (a fused selection computes the log-sum-exp from the scores'
+        // split partials), attention over its own set.
+        try out.fill(byte: 0xff); try idx.fill(byte: 0xff); try logits.fill(byte: 0xff); try lse.fill(byte: 0xff)
+        try kernels.scoresSelect(inputs, logits: logits.address, logitStride: stride, lse: lse.address, idx: idx.address,
+                                 idxStride: k, k: k, stream: stream)
         try kernels.sparse(inputs, idx: idx.address, idxStride: k, idxHeads: G, count: k, headMap: nil, out: out.address, stream: stream)
         try stream.synchronize()
         let aOut = try out.download(Float.self, count: B * H * d)
         let aIdx = try idx.download(Int32.self, count: B * G * k)
+        let aLseErr = relError(try lse.download(Float.self, count: B * H), ref.lse)
         let aRef = ref.sparse(indices: aIdx, idxHeads: G, count: k, headMap: Array(0..<G))
-        rows.append(selectionRow("anchor", shape, relError(aOut, aRef), aIdx, ref: ref, k: k, tol: tol))
+        var aRow = selectionRow("anchor", shape, relError(aOut, aRef), aIdx, ref: ref, k: k, tol: tol)
+        if !(aLseErr <= tolerance) { aRow.passed = false; aRow.note += " lse error \(aLseErr)" }
+        rows.append(aRow)
         if kernels.gathersOverScores {
             // The same output from the anchor's own scores, gathering values only.
             try out.fill(byte: 0xff)

@@ -157,6 +157,24 @@ public final class DecodeKernels {
 
     /// Scaled scores `logits [B, G, logitStride, H/G]` and their log-sum-exp `lse [B, H]`, values unread.
     public func scores(_ p: DecodeInputs, logits: UInt64, logitStride: Int, lse: UInt64, stream: CUDAStream) throws(CUDAError) {
+        let partials = try scoresPartials(p, logits: logits, logitStride: logitStride, stream: stream)
+        try combineLaunch(batch: p.batch, splits: partials.splits, ws: (0, partials.ml), withO: false, out: nil, lse: lse, stream: stream)
+    }
+
+    /// The anchor's scores and selection: ``scores(_:logits:logitStride:lse:stream:)`` then
+    /// ``select(batch:length:logits:logitStride:lse:pooled:pooledStride:idx:idxStride:k:stream:)``
+    /// (no pooled output), with one launch fewer where the selection is fused: it computes and writes
+    /// `lse` from the scores' split partials itself.
+    public func scoresSelect(_ p: DecodeInputs, logits: UInt64, logitStride: Int, lse: UInt64, idx: UInt64, idxStride: Int,
+                             k: Int, stream: CUDAStream) throws(CUDAError) {
+        let partials = try scoresPartials(p, logits: logits, logitStride: logitStride, stream: stream)
+        try select(batch: p.batch, length: p.length, logits: logits, logitStride: logitStride, lse: lse, partials: partials,
+                   pairs: false, pooled: nil, pooledStride: 0, idx: idx, idxStride: idxStride, k: k, stream: stream)
+    }
+
+    /// The scores kernel alone: `logits` and the (max, sum of exp) of each split in the workspace.
+    private func scoresPartials(_ p: DecodeInputs, logits: UInt64, logitStride: Int,
+                                stream: CUDAStream) throws(CUDAError) -> (ml: UInt64, splits: Int) {
         try validate(p)
         let (splits, chunk) = try main.plan(main.scoresSplit, values: false, rows: p.batch * kvHeads, count: p.length,
                                             waves: main.scoresWaves)
@@ -168,7 +186,7 @@ public final class DecodeKernels {
                                [.pointer(p.q), .pointer(p.k), bs, hs, .int32(Int32(p.length)), .int32(Int32(chunk)),
                                 .float(1 / Float(headDim).squareRoot()), .pointer(ws.ml), .int32(Int32(splits)),
                                 .pointer(logits), .int64(Int64(logitStride))])
-        try combineLaunch(batch: p.batch, splits: splits, ws: ws, withO: false, out: nil, lse: lse, stream: stream)
+        return (ws.ml, splits)
     }
 
     /// Keys per block (a multiple of 4) and dynamic shared bytes of `decode_pool_select` with
@@ -195,8 +213,11 @@ public final class DecodeKernels {
     /// two blocks per multiprocessor where that slice fits them. Two per multiprocessor: 32
     /// registers, half the loads in flight per thread, one block's loads overlapping the other's
     /// passes over shared memory; measured faster on the H100 wherever the slice fits (bench
-    /// results under bench/results/fused-select).
-    static func automaticLaunch(rows: Int, length: Int, multiprocessors: Int, maxShared: Int, sizes: [Int]) -> FusedKey? {
+    /// results under bench/results/fused-select). Without `pairs` a launch of one wave keeps one
+    /// block per multiprocessor: launched to overlap the scores kernel's last wave, blocks that two
+    /// may share are packed onto the multiprocessors that kernel frees first (bench/results/anchor-lse).
+    static func automaticLaunch(rows: Int, length: Int, multiprocessors: Int, maxShared: Int, sizes: [Int],
+                                pairs: Bool = true) -> FusedKey? {
         let fits = { (c: Int, r: Int) in fusedLayout(length: length, blocks: c, resident: r, maxShared: maxShared) != nil }
         guard let least = sizes.first(where: { fits($0, 1) }) else { return nil }
         if rows * least > multiprocessors {
@@ -205,17 +226,19 @@ public final class DecodeKernels {
         }
         let spread = sizes.last { fits($0, 1) && rows * $0 <= multiprocessors && (length + $0 - 1) / $0 >= minimumSpreadSlice } ?? least
         let c = max(least, spread)
-        return FusedKey(blocks: c, resident: fits(c, 2) ? 2 : 1)
+        return FusedKey(blocks: c, resident: pairs && fits(c, 2) ? 2 : 1)
     }
 
     /// The path `select` takes for `batch` sequences of `length` keys under `selectPath`: `.split`
     /// or `.fused(blocks:resident:)`; throws `.unsupported` when a pinned fused path does not fit.
-    public func selectRoute(batch: Int, length: Int) throws(CUDAError) -> SelectPath {
+    /// `pairs: false`: the route of ``scoresSelect(_:logits:logitStride:lse:idx:idxStride:k:stream:)``
+    /// (see `automaticLaunch`).
+    public func selectRoute(batch: Int, length: Int, pairs: Bool = true) throws(CUDAError) -> SelectPath {
         switch selectPath {
         case .split: return .split
         case .automatic:
             let key = DecodeKernels.automaticLaunch(rows: batch * kvHeads, length: length, multiprocessors: device.multiprocessors,
-                                                    maxShared: device.maxSharedPerBlock, sizes: clusterSizes)
+                                                    maxShared: device.maxSharedPerBlock, sizes: clusterSizes, pairs: pairs)
             return key.map { .fused(blocks: $0.blocks, resident: $0.resident) } ?? .split
         case .fused(let c, let r):
             guard poolSelect[FusedKey(blocks: c, resident: r)] != nil else {
@@ -236,15 +259,28 @@ public final class DecodeKernels {
     public func select(batch: Int, length: Int, logits: UInt64, logitStride: Int, lse: UInt64,
                        pooled: UInt64?, pooledStride: Int, idx: UInt64, idxStride: Int, k: Int,
                        stream: CUDAStream) throws(CUDAError) {
+        try select(batch: batch, length: length, logits: logits, logitStride: logitStride, lse: lse, partials: nil, pairs: true,
+                   pooled: pooled, pooledStride: pooledStride, idx: idx, idxStride: idxStride, k: k, stream: stream)
+    }
+
+    /// `select`; with `partials` (the scores kernel's split (max, sum of exp) rows) `lse` is written
+    /// from them first: by the fused selection itself, else by the combine kernel. `pairs` as in `selectRoute`.
+    private func select(batch: Int, length: Int, logits: UInt64, logitStride: Int, lse: UInt64, partials: (ml: UInt64, splits: Int)?,
+                        pairs: Bool, pooled: UInt64?, pooledStride: Int, idx: UInt64, idxStride: Int, k: Int,
+                        stream: CUDAStream) throws(CUDAError) {
         try checkSelection(length: length, logitStride: logitStride, pooled: pooled, pooledStride: pooledStride, idxStride: idxStride, k: k)
         let rows = batch * kvHeads
-        if case .fused(let c, let r) = try selectRoute(batch: batch, length: length), let fn = poolSelect[FusedKey(blocks: c, resident: r)],
+        if case .fused(let c, let r) = try selectRoute(batch: batch, length: length, pairs: pairs), let fn = poolSelect[FusedKey(blocks: c, resident: r)],
            let layout = DecodeKernels.fusedLayout(length: length, blocks: c, resident: r, maxShared: device.maxSharedPerBlock) {
             try fn.launch(grid: (kvHeads * c, batch, 1), block: 1024, sharedBytes: layout.sharedBytes, stream: stream,
-                          [.pointer(logits), .int64(Int64(logitStride)), .pointer(lse), pooled.map { .pointer($0) } ?? .null,
+                          [.pointer(logits), .int64(Int64(logitStride)), .pointer(lse), partials.map { .pointer($0.ml) } ?? .null,
+                           .int32(Int32(partials?.splits ?? 0)), pooled.map { .pointer($0) } ?? .null,
                            .int64(Int64(pooledStride)), .pointer(idx), .int64(Int64(idxStride)), .int32(Int32(length)),
                            .int32(Int32(k)), .int32(Int32(layout.slice))])
             return
+        }
+        if let partials {
+            try combineLaunch(batch: batch, splits: partials.splits, ws: (0, partials.ml), withO: false, out: nil, lse: lse, stream: stream)
         }
         let (pooledRows, pooledRowStride) = try pooledRows(pooled, stride: pooledStride, rows: rows, length: length)
         let hist = try zeroedHistogram(rows: rows, stream: stream)

@@ -35,6 +35,18 @@ struct DecodeSelectHostTests {
         #expect(got == DecodeKernels.FusedKey(blocks: blocks, resident: resident))
     }
 
+    @Test("without pairs a launch of one wave keeps one block per multiprocessor; several waves still pair",
+          arguments: [(8, 8192, 1, 1), (8, 32768, 4, 1), (64, 32768, 2, 1), (64, 131_072, 8, 2), (512, 8192, 1, 2), (512, 32768, 2, 2)])
+    func unpairedInOneWave(_ shape: (Int, Int, Int, Int)) {
+        let (rows, n, blocks, resident) = shape
+        let got = DecodeKernels.automaticLaunch(rows: rows, length: n, multiprocessors: Self.h100.sms,
+                                                maxShared: Self.h100.maxShared, sizes: [1, 2, 4, 8], pairs: false)
+        #expect(got == DecodeKernels.FusedKey(blocks: blocks, resident: resident))
+        let paired = DecodeKernels.automaticLaunch(rows: rows, length: n, multiprocessors: Self.h100.sms,
+                                                   maxShared: Self.h100.maxShared, sizes: [1, 2, 4, 8])
+        #expect(got?.blocks == paired?.blocks)
+    }
+
     @Test("rows too long for eight blocks, or for one block without clusters, go to the split path",
           arguments: [(8, 500_000, [1, 2, 4, 8]), (8, 60_000, [1]), (1, 1 << 20, [1, 2, 4, 8])])
     func splitWhenTooLong(_ shape: (Int, Int, [Int])) {

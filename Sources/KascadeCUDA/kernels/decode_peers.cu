@@ -240,12 +240,9 @@ __device__ __forceinline__ unsigned rank_key(float x) {
     return (b & 0x80000000u) ? ~b : (b | 0x80000000u);
 }
 
-/// Adds one to hist[bin] with one shared atomic per distinct bin of the warp; all lanes call it.
+/// Adds one to hist[bin] when `active`: a plain shared-memory atomic (see decode_topk.cu's hist_add).
 __device__ __forceinline__ void hist_add(int* hist, unsigned bin, bool active) {
-    unsigned live = __ballot_sync(FULL, active);
-    if (!active) return;
-    unsigned same = __match_any_sync(live, bin);
-    if ((threadIdx.x & 31) == __ffs(same) - 1) atomicAdd(&hist[bin], __popc(same));
+    if (active) atomicAdd(&hist[bin], 1);
 }
 
 /// The bin holding the need-th largest among hist[0 ..< bins] (bins <= 2 * blockDim.x), with the

@@ -70,7 +70,8 @@ __device__ __forceinline__ void row_sync() {
 /// [rank * slice, rank * slice + slice) in shared memory; RES blocks per multiprocessor. See decode_pool_select.
 template <int C, int RES>
 __device__ __forceinline__ void pool_select(const float* __restrict__ logits, long long logitRowStride,
-                                            const float* __restrict__ lse, float* __restrict__ pooled,
+                                            float* __restrict__ lse, const float2* __restrict__ partML, int splits,
+                                            float* __restrict__ pooled,
                                             long long pooledRowStride, int* __restrict__ idx, long long idxRowStride,
                                             int n, int k, int slice)
 {
@@ -81,24 +82,39 @@ __device__ __forceinline__ void pool_select(const float* __restrict__ logits, lo
     int* warpSums = hA + (C > 1 ? 2 : 1) * BINS;                       // [33], then 64 ints in all:
     int* sel = warpSums + 34;                                          // [2]
     int* cnt = warpSums + 36;                                          // [2] keys above / equal to the threshold here
-    float* lsesS = reinterpret_cast<float*>(warpSums + 40);            // [GROUP <= 16] (GROUP > 8: registers are short)
+    float* lsesS = reinterpret_cast<float*>(warpSums + 40);            // [GROUP <= 16] the group's log-sum-exp
     const int rank = C > 1 ? (int)cluster_rank() : 0;
     const int g = blockIdx.x / C, b = blockIdx.y, G = gridDim.x / C, H = G * GROUP;
     const int tid = threadIdx.x;
     const int lo = rank * slice, len = max(0, min(n, lo + slice) - lo);
     for (int i = tid; i < (C > 1 ? 2 : 1) * BINS; i += THREADS) hA[i] = 0;
     if (tid < 2) cnt[tid] = 0;
-    float lsesR[GROUP > 8 ? 1 : GROUP];
-    if (GROUP > 8) { if (tid < GROUP) lsesS[tid] = lse[(long long)b * H + g * GROUP + tid]; }
-    else {
-        #pragma unroll
-        for (int hh = 0; hh < GROUP; ++hh) lsesR[hh] = lse[(long long)b * H + g * GROUP + hh];
+    if (partML) {
+        // The group's log-sum-exp from the scores' split partials, a warp per head, bit for bit as
+        // decode_combine gives it; block 0 of the row writes it to lse.
+        const int warp = tid >> 5;
+        if (warp < GROUP) {
+            const long long hrow = (long long)b * H + g * GROUP + warp;
+            const float2 m = merge_splits(partML + hrow * splits, splits);
+            if ((tid & 31) == 0) {
+                lsesS[warp] = m.x + logf(m.y);
+                if (rank == 0) lse[hrow] = lsesS[warp];
+            }
+        }
+    } else if (tid < GROUP) {
+        lsesS[tid] = lse[(long long)b * H + g * GROUP + tid];
     }
-    const float* lses = GROUP > 8 ? lsesS : lsesR;
     const float* lrow = logits + (((long long)b * G + g) * logitRowStride + lo) * GROUP;   // [keys][GROUP]
     float* prow = pooled ? pooled + ((long long)b * G + g) * pooledRowStride + lo : nullptr;
     int* irow = idx + ((long long)b * G + g) * idxRowStride;
     __syncthreads();
+#if GROUP % 4 == 0
+    const float* lses = lsesS;                                         // each lane keeps its 4 heads. in myL
+#else
+    float lses[GROUP];
+    #pragma unroll
+    for (int hh = 0; hh < GROUP; ++hh) lses[hh] = lsesS[hh];
+#endif
 
     // Pass 1: the logits read once; pooled probabilities into shared memory (and to `pooled` when
     // given), the histogram of their top 11 bits.
@@ -244,15 +260,17 @@ __device__ __forceinline__ void pool_select(const float* __restrict__ logits, lo
 /// Top `k` of the pooled probabilities per (KV head, sequence) in one pass over the logits:
 /// grid (G * C, B), 1024 threads, clusters of C blocks along x, one cluster per row; block r of a
 /// row holds keys [r * slice, (r + 1) * slice) (slice % 4 == 0, C * slice >= n). Dynamic shared
-/// memory: slice * 4 + (C > 1 ? 2 : 1) * 2048 * 4 + 64 * 4 bytes. logits [B, G, logitRowStride, GROUP],
-/// lse [B, H]; pooled [B, G, pooledRowStride] written when not null; idx [B, G, idxRowStride]
+/// memory: slice * 4 + (C > 1 ? 2 : 1) * 2048 * 4 + 64 * 4 bytes. logits [B, G, logitRowStride, GROUP];
+/// lse [B, H] read, or, with partML [B, H, splits] (the scores kernel's (max, sum of exp) per split),
+/// computed from it and written; pooled [B, G, pooledRowStride] written when not null; idx [B, G, idxRowStride]
 /// ascending. Row strides are multiples of 4. decode_pool_select[_xC] is built for one block per
 /// multiprocessor, decode_pool_select_r2[_xC] for two (32 registers; slices of up to 26816 keys on the H100).
 #define DECODE_POOL_SELECT_ARGS \
-    const float* __restrict__ logits, long long logitRowStride, const float* __restrict__ lse, \
+    const float* __restrict__ logits, long long logitRowStride, float* __restrict__ lse, \
+    const float2* __restrict__ partML, int splits, \
     float* __restrict__ pooled, long long pooledRowStride, int* __restrict__ idx, long long idxRowStride, \
     int n, int k, int slice
-#define DECODE_POOL_SELECT_CALL logits, logitRowStride, lse, pooled, pooledRowStride, idx, idxRowStride, n, k, slice
+#define DECODE_POOL_SELECT_CALL logits, logitRowStride, lse, partML, splits, pooled, pooledRowStride, idx, idxRowStride, n, k, slice
 #define DECODE_POOL_SELECT(NAME, C, RES) \
     extern "C" __global__ void __launch_bounds__(THREADS, RES) NAME(DECODE_POOL_SELECT_ARGS) { \
         grid_dependency_sync(); \

@@ -50,13 +50,11 @@ __device__ __forceinline__ int block_exclusive_scan(int x, int* warpSums, int& t
     return r;
 }
 
-/// Adds one to hist[bin], one shared-memory atomic per distinct bin of the warp (pooled
-/// probabilities crowd into few bins, so unaggregated atomics would serialise).
+/// Adds one to hist[bin] when `active`. A plain shared-memory atomic: aggregating a warp's equal
+/// bins first (__match_any_sync) measured slower on the H100, also where pooled probabilities crowd
+/// into few bins (bench/results/hist-mode).
 __device__ __forceinline__ void hist_add(int* hist, unsigned bin, bool active) {
-    unsigned live = __ballot_sync(0xffffffffu, active);
-    if (!active) return;
-    unsigned same = __match_any_sync(live, bin);
-    if ((threadIdx.x & 31) == __ffs(same) - 1) atomicAdd(&hist[bin], __popc(same));
+    if (active) atomicAdd(&hist[bin], 1);
 }
 
 /// Finds the bin holding the `need`-th largest (1-based) key, scanning bins from the top, with the
@@ -240,6 +238,25 @@ extern "C" __global__ void __launch_bounds__(THREADS, 2) decode_select(
 }
 
 constexpr int MAX_SPLITS = 1024;              // splits the combine step accepts
+
+/// The (max, sum of exp) of one row's `splits` partial (max, sum of exp) pairs, merged by one warp
+/// (every lane gets it; the same bits wherever it is called): log-sum-exp = max + log(sum).
+__device__ __forceinline__ float2 merge_splits(const float2* __restrict__ ml, int splits) {
+    const int lane = threadIdx.x & 31;
+    float mx = NEG_INF;
+    for (int s = lane; s < splits; s += 32) mx = fmaxf(mx, ml[s].x);
+    #pragma unroll
+    for (int o = 16; o > 0; o >>= 1) mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, o));
+    float l = 0.f;
+    for (int s = lane; s < splits; s += 32) {
+        const float2 p = ml[s];
+        l += (p.x == NEG_INF ? 0.f : __expf(p.x - mx)) * p.y;
+    }
+    #pragma unroll
+    for (int o = 16; o > 0; o >>= 1) l += __shfl_xor_sync(0xffffffffu, l, o);
+    return make_float2(mx, l);
+}
+
 constexpr int COMBINE_THREADS = 128;
 
 /// Merges the splits of each (sequence, query head) of a split-KV attention kernel: grid (H, B),
@@ -252,36 +269,18 @@ extern "C" __global__ void __launch_bounds__(COMBINE_THREADS) decode_combine(
 {
     grid_dependency_sync();
     __shared__ float wts[MAX_SPLITS];
-    __shared__ float redM[COMBINE_THREADS / 32], redL[COMBINE_THREADS / 32];
     __shared__ float4 part[COMBINE_THREADS];
     const int h = blockIdx.x, b = blockIdx.y, H = gridDim.x;
-    const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
-    constexpr int WARPS_C = COMBINE_THREADS / 32;
+    const int tid = threadIdx.x;
     const long long row = (long long)b * H + h;
     const float2* ml = partML + row * splits;
-    float mx = NEG_INF;
-    for (int s = tid; s < splits; s += COMBINE_THREADS) mx = fmaxf(mx, ml[s].x);
-    #pragma unroll
-    for (int o = 16; o > 0; o >>= 1) mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, o));
-    if (lane == 0) redM[warp] = mx;
-    __syncthreads();
-    mx = redM[0];
-    #pragma unroll
-    for (int w = 1; w < WARPS_C; ++w) mx = fmaxf(mx, redM[w]);
-    float l = 0.f;
+    const float2 merged = merge_splits(ml, splits);               // every warp alike
+    const float mx = merged.x, total = merged.y;
     for (int s = tid; s < splits; s += COMBINE_THREADS) {
-        float2 p = ml[s];
-        float w = p.x == NEG_INF ? 0.f : __expf(p.x - mx);
-        wts[s] = w;
-        l += w * p.y;
+        const float2 p = ml[s];
+        wts[s] = p.x == NEG_INF ? 0.f : __expf(p.x - mx);
     }
-    #pragma unroll
-    for (int o = 16; o > 0; o >>= 1) l += __shfl_xor_sync(0xffffffffu, l, o);
-    if (lane == 0) redL[warp] = l;
-    __syncthreads();                          // wts and redL visible
-    float total = 0.f;
-    #pragma unroll
-    for (int w = 0; w < WARPS_C; ++w) total += redL[w];
+    __syncthreads();                          // wts visible
     if (tid == 0 && lse) lse[row] = mx + logf(total);
     if (partO && out) {
         const int quads = headDim / 4;

@@ -310,12 +310,9 @@ __device__ __forceinline__ int block_exclusive_scan(int x, int* warpSums, int& t
     return res;
 }
 
-/// Adds one to hist[bin] with one shared-memory atomic per distinct bin of the warp.
+/// Adds one to hist[bin] when `active`: a plain shared-memory atomic (see decode_topk.cu's hist_add).
 __device__ __forceinline__ void hist_add(int* hist, unsigned bin, bool active) {
-    unsigned live = __ballot_sync(0xffffffffu, active);
-    if (!active) return;
-    unsigned same = __match_any_sync(live, bin);
-    if ((threadIdx.x & 31) == __ffs(same) - 1) atomicAdd(&hist[bin], __popc(same));
+    if (active) atomicAdd(&hist[bin], 1);
 }
 
 /// The bin holding the `need`-th largest (1-based) of hist[0 ..< bins] (bins <= 2 * SEL_THREADS),
