@@ -55,27 +55,30 @@ extension CUDAAttention {
             let logits = try buffer("logits", bytes: H * stride * 4)
             let lse = try buffer("lse", bytes: H * 4)
             if layer == 0 {
+                // Layer 0: dense output, its scores kept for the selection.
                 try kern.dense(p, out: out.address, lse: lse.address, logits: logits.address, logitStride: stride, stream: stream)
-            } else if !pooled {
-                try kern.scoresSelect(p, logits: logits.address, logitStride: stride, lse: lse.address, idx: idx.address,
-                                      idxStride: kk, k: kk, stream: stream)
-            } else {
+                if pooled {
+                    try kern.selectPooled(batch: 1, length: N, logits: logits.address, logitStride: stride, lse: lse.address,
+                                          pooled: nil, pooledStride: 0, idx: idx.address, idxStride: kk, k: kk, stream: stream)
+                } else {
+                    try kern.select(batch: 1, length: N, logits: logits.address, logitStride: stride, lse: lse.address,
+                                    pooled: nil, pooledStride: 0, idx: idx.address, idxStride: kk, k: kk, stream: stream)
+                }
+            } else if pooled {
                 try kern.scores(p, logits: logits.address, logitStride: stride, lse: lse.address, stream: stream)
-            }
-            if pooled {
                 try kern.selectPooled(batch: 1, length: N, logits: logits.address, logitStride: stride, lse: lse.address,
                                       pooled: nil, pooledStride: 0, idx: idx.address, idxStride: kk, k: kk, stream: stream)
-            } else if layer == 0 {
-                try kern.select(batch: 1, length: N, logits: logits.address, logitStride: stride, lse: lse.address,
-                                pooled: nil, pooledStride: 0, idx: idx.address, idxStride: kk, k: kk, stream: stream)
-            }
-            if layer != 0 && kern.gathersOverScores {
-                // The anchor scored every key: its own output gathers only the values.
-                try kern.sparseOverScores(p, idx: idx.address, idxStride: kk, idxHeads: heads, count: kk,
-                                          logits: logits.address, logitStride: stride, out: out.address, stream: stream)
-            } else if layer != 0 {
-                try kern.sparse(p, idx: idx.address, idxStride: kk, idxHeads: heads, count: kk,
-                                headMap: pooled ? try headMap([]) : nil, out: out.address, stream: stream)
+                if kern.gathersOverScores {
+                    // The anchor scored every key: its own output gathers only the values.
+                    try kern.sparseOverScores(p, idx: idx.address, idxStride: kk, idxHeads: heads, count: kk,
+                                              logits: logits.address, logitStride: stride, out: out.address, stream: stream)
+                } else {
+                    try kern.sparse(p, idx: idx.address, idxStride: kk, idxHeads: heads, count: kk, headMap: try headMap([]),
+                                    out: out.address, stream: stream)
+                }
+            } else {
+                try kern.anchor(p, logits: logits.address, logitStride: stride, lse: lse.address, idx: idx.address,
+                                idxStride: kk, k: kk, out: out.address, stream: stream)
             }
             selectionKey = (N, layer, kk, heads)
             prefillSelection = nil

@@ -104,14 +104,8 @@ public enum DecodeBench {
                     let overScores = kern.gathersOverScores
                     let anchorGather = overScores ? gathered / 2 + Double(B * H * k * 4) : gathered
                     try record("anchor" + suffix, bytes: kvRead / 2 + 2 * logitBytes + pooledTraffic + anchorGather) { i in
-                        let p = inputs(i)
-                        try scoresSelect(p)
-                        if overScores {
-                            try kern.sparseOverScores(p, idx: idx.address, idxStride: k, idxHeads: G, count: k,
-                                                      logits: logits.address, logitStride: st, out: out.address, stream: stream)
-                        } else {
-                            try kern.sparse(p, idx: idx.address, idxStride: k, idxHeads: G, count: k, headMap: nil, out: out.address, stream: stream)
-                        }
+                        try kern.anchor(inputs(i), logits: logits.address, logitStride: st, lse: lse.address, idx: idx.address,
+                                        idxStride: k, k: k, out: out.address, stream: stream)
                     }
                     if overScores && path == .automatic {
                         try record("anchor.gatherKV", bytes: kvRead / 2 + 2 * logitBytes + pooledTraffic + gathered) { i in

@@ -137,9 +137,8 @@ public enum DecodeCheck {
         // Anchor: scores and selection (a fused selection computes the log-sum-exp from the scores'
         // split partials), attention over its own set.
         try out.fill(byte: 0xff); try idx.fill(byte: 0xff); try logits.fill(byte: 0xff); try lse.fill(byte: 0xff)
-        try kernels.scoresSelect(inputs, logits: logits.address, logitStride: stride, lse: lse.address, idx: idx.address,
-                                 idxStride: k, k: k, stream: stream)
-        try kernels.sparse(inputs, idx: idx.address, idxStride: k, idxHeads: G, count: k, headMap: nil, out: out.address, stream: stream)
+        try kernels.anchor(inputs, logits: logits.address, logitStride: stride, lse: lse.address, idx: idx.address,
+                           idxStride: k, k: k, out: out.address, stream: stream)
         try stream.synchronize()
         let aOut = try out.download(Float.self, count: B * H * d)
         let aIdx = try idx.download(Int32.self, count: B * G * k)
@@ -149,12 +148,11 @@ public enum DecodeCheck {
         if !(aLseErr <= tolerance) { aRow.passed = false; aRow.note += " lse error \(aLseErr)" }
         rows.append(aRow)
         if kernels.gathersOverScores {
-            // The same output from the anchor's own scores, gathering values only.
+            // The anchor's output above gathered values only; the same selection with K and V gathered.
             try out.fill(byte: 0xff)
-            try kernels.sparseOverScores(inputs, idx: idx.address, idxStride: k, idxHeads: G, count: k,
-                                         logits: logits.address, logitStride: stride, out: out.address, stream: stream)
+            try kernels.sparse(inputs, idx: idx.address, idxStride: k, idxHeads: G, count: k, headMap: nil, out: out.address, stream: stream)
             try stream.synchronize()
-            rows.append(row("anchor.overScores", shape, relError(try out.download(Float.self, count: B * H * d), aRef), extraError: nil, extraName: "", tol: tol))
+            rows.append(row("anchor.gatherKV", shape, relError(try out.download(Float.self, count: B * H * d), aRef), extraError: nil, extraName: "", tol: tol))
         }
 
         // Each selection path on the anchor's scores, pooled probabilities written: the same indices

@@ -2,6 +2,24 @@
 // al., arXiv 2512.16391): the anchor scored every key, so its sparse step gathers only values.
 
 extension DecodeKernels {
+    /// Kascade's anchor layer in decode: the scaled scores into `logits [B, G, logitStride, H/G]`,
+    /// their log-sum-exp into `lse [B, H]`, the top `k` positions per (sequence, KV head) into
+    /// `idx [B, G, idxStride]` and the attention over them into `out [B, H, d]` fp32:
+    /// ``scoresSelect(_:logits:logitStride:lse:idx:idxStride:k:stream:)``, then
+    /// ``sparseOverScores(_:idx:idxStride:idxHeads:count:logits:logitStride:out:stream:)`` (values only)
+    /// where it is built, else a K and V gather. (Computing the output in the selection's own block
+    /// measured slower: bench/results/anchor-lse/3.)
+    public func anchor(_ p: DecodeInputs, logits: UInt64, logitStride: Int, lse: UInt64, idx: UInt64, idxStride: Int,
+                       k: Int, out: UInt64, stream: CUDAStream) throws(CUDAError) {
+        try scoresSelect(p, logits: logits, logitStride: logitStride, lse: lse, idx: idx, idxStride: idxStride, k: k, stream: stream)
+        if gathersOverScores {
+            try sparseOverScores(p, idx: idx, idxStride: idxStride, idxHeads: kvHeads, count: k, logits: logits,
+                                 logitStride: logitStride, out: out, stream: stream)
+        } else {
+            try sparse(p, idx: idx, idxStride: idxStride, idxHeads: kvHeads, count: k, headMap: nil, out: out, stream: stream)
+        }
+    }
+
     /// Whether ``sparseOverScores(_:idx:idxStride:idxHeads:count:logits:logitStride:out:stream:)``
     /// is built for this group (a multiple of 4).
     public var gathersOverScores: Bool { gather.sparseLogitsSplit != nil }
