@@ -12,7 +12,7 @@ struct CheckCommand: ParsableCommand {
 
     @Option(help: "Device to check: cuda.") var device: String = "cuda"
     @Flag(help: "A few small shapes (for compute-sanitizer).") var small = false
-    @Flag(help: "Only compile every kernel variant with NVRTC and print the compiler's resource report (no GPU needed).")
+    @Flag(help: "Only compile the main builds of each kernel source with NVRTC and print the compiler's resource report (no GPU needed; the check itself also uses builds this does not compile).")
     var compileOnly = false
     @Option(help: "Architecture for --compile-only.") var arch: String = "sm_90a"
     @Option(help: "Seed of the random inputs (default: from the clock).") var seed: UInt64?
