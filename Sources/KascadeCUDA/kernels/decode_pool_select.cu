@@ -109,7 +109,7 @@ __device__ __forceinline__ void pool_select(const float* __restrict__ logits, lo
     int* irow = idx + ((long long)b * G + g) * idxRowStride;
     __syncthreads();
 #if GROUP % 4 == 0
-    const float* lses = lsesS;                                         // each lane keeps its 4 heads. in myL
+    const float* lses = lsesS;                                         // each lane keeps its 4 heads' in myL
 #else
     float lses[GROUP];
     #pragma unroll
