@@ -44,12 +44,6 @@ extension CUDAAttention {
         let pooled = variant == .pooled
         let heads = pooled ? 1 : G
         let idx = try buffer("idx", bytes: G * kk * 4)
-        // Every KV head reads the pooled row 0; otherwise its own row, or the head map's in reuse layers.
-        func headMap(_ map: [Int]) throws(CUDAError) -> UInt64 {
-            let mb = try buffer("map", bytes: G * 4)
-            try mb.upload(pooled ? [Int32](repeating: 0, count: G) : map.map { Int32($0) })
-            return mb.address
-        }
         if schedule.isAnchor(layer) {
             let stride = (N + 3) / 4 * 4
             let logits = try buffer("logits", bytes: H * stride * 4)
@@ -64,21 +58,9 @@ extension CUDAAttention {
                     try kern.select(batch: 1, length: N, logits: logits.address, logitStride: stride, lse: lse.address,
                                     pooled: nil, pooledStride: 0, idx: idx.address, idxStride: kk, k: kk, stream: stream)
                 }
-            } else if pooled {
-                try kern.scores(p, logits: logits.address, logitStride: stride, lse: lse.address, stream: stream)
-                try kern.selectPooled(batch: 1, length: N, logits: logits.address, logitStride: stride, lse: lse.address,
-                                      pooled: nil, pooledStride: 0, idx: idx.address, idxStride: kk, k: kk, stream: stream)
-                if kern.gathersOverScores {
-                    // The anchor scored every key: its own output gathers only the values.
-                    try kern.sparseOverScores(p, idx: idx.address, idxStride: kk, idxHeads: heads, count: kk,
-                                              logits: logits.address, logitStride: stride, out: out.address, stream: stream)
-                } else {
-                    try kern.sparse(p, idx: idx.address, idxStride: kk, idxHeads: heads, count: kk, headMap: try headMap([]),
-                                    out: out.address, stream: stream)
-                }
             } else {
                 try kern.anchor(p, logits: logits.address, logitStride: stride, lse: lse.address, idx: idx.address,
-                                idxStride: kk, k: kk, out: out.address, stream: stream)
+                                idxStride: kk, k: kk, pooled: pooled, out: out.address, stream: stream)
             }
             selectionKey = (N, layer, kk, heads)
             prefillSelection = nil
@@ -88,7 +70,13 @@ extension CUDAAttention {
         guard let key = selectionKey, key.length == N, key.layer == schedule.anchor(of: layer), key.k == kk, key.heads == heads else {
             throw AttentionError.badArgument("reuse layer \(layer) called before its anchor layer \(schedule.anchor(of: layer)) in this step")
         }
-        let map = try headMap(variant == .headAware ? schedule.headMaps[layer] : Array(0..<G))
+        // Every KV head reads the pooled row 0 (one index row); otherwise its own row, or the head map's.
+        var map: UInt64? = nil
+        if variant == .headAware {
+            let mb = try buffer("map", bytes: G * 4)
+            try mb.upload(schedule.headMaps[layer].map { Int32($0) })
+            map = mb.address
+        }
         try kern.sparse(p, idx: idx.address, idxStride: kk, idxHeads: heads, count: kk, headMap: map, out: out.address, stream: stream)
         stats.record(keys: Double(kk * H), dense: dense)
     }

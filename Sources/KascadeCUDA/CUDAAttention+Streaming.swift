@@ -8,11 +8,10 @@ extension CUDAAttention {
     /// covers its prefix; `out [T, H, d]` fp32; `dense` is the keys dense attention would read.
     func attendStreaming(_ kern: DecodeKernels, budget: Budget, sinks: Int, T: Int, N: Int, geometry geo: AttentionGeometry,
                          dense: Double, q: DeviceBuffer, k: DeviceBuffer, v: DeviceBuffer, out: DeviceBuffer) throws {
-        let H = geo.queryHeads, G = geo.kvHeads, d = geo.headDim
+        let H = geo.queryHeads, d = geo.headDim
         let policy = StreamingLLMAttention(budget: budget, sinks: sinks)
         let maxKeys = budget.keys(outOf: N)
-        let idx = try buffer("sidx", bytes: T * maxKeys * 4), map = try buffer("smap", bytes: G * 4)
-        try map.upload([Int32](repeating: 0, count: G))
+        let idx = try buffer("sidx", bytes: T * maxKeys * 4)
         // Every row's positions at once (row t at t * maxKeys), then one launch per row.
         var rows = [Int32](repeating: 0, count: T * maxKeys)
         var counts = [Int](repeating: 0, count: T)
@@ -32,7 +31,7 @@ extension CUDAAttention {
                 try kern.dense(p, out: o, stream: stream)
             } else {
                 try kern.sparse(p, idx: idx.address(offset: t * maxKeys * 4), idxStride: counts[t], idxHeads: 1, count: counts[t],
-                                headMap: map.address, out: o, stream: stream)
+                                headMap: nil, out: o, stream: stream)
             }
         }
         stats.record(keys: Double(H * counts.reduce(0, +)), dense: dense)

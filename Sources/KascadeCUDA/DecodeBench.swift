@@ -28,9 +28,8 @@ public enum DecodeBench {
         let budget = try Budget(fraction: fraction)
         let maxK = budget.keys(outOf: maxN)
         let idx = try device.allocate(maxB * G * maxK * 4)
-        let map = try device.allocate(G * 4), zeros = try device.allocate(G * 4)
+        let map = try device.allocate(G * 4)
         try map.upload((0..<G).map { Int32(($0 * 3 + 1) % G) })
-        try zeros.upload([Int32](repeating: 0, count: G))
         // Kascade pooled (one index row per sequence) and StreamingLLM (sinks and window, one row per sequence).
         let pooledIdx = try device.allocate(maxB * maxK * 4), streamIdx = try device.allocate(maxB * maxK * 4)
         try stream.synchronize()
@@ -85,11 +84,6 @@ public enum DecodeBench {
                     try kern.select(batch: B, length: N, logits: logits.address, logitStride: st, lse: lse.address,
                                     pooled: nil, pooledStride: 0, idx: idx.address, idxStride: k, k: k, stream: stream)
                 }
-                // The anchor's scores and selection (the log-sum-exp inside a fused selection).
-                func scoresSelect(_ p: DecodeInputs) throws {
-                    try kern.scoresSelect(p, logits: logits.address, logitStride: st, lse: lse.address, idx: idx.address,
-                                          idxStride: k, k: k, stream: stream)
-                }
                 // The selection rows alone read this shape's scores and log-sum-exp, not the previous shape's.
                 try kern.scores(inputs(0), logits: logits.address, logitStride: st, lse: lse.address, stream: stream)
                 for (suffix, path, pooledTraffic) in paths {
@@ -110,7 +104,8 @@ public enum DecodeBench {
                     if overScores && path == .automatic {
                         try record("anchor.gatherKV", bytes: kvRead / 2 + 2 * logitBytes + pooledTraffic + gathered) { i in
                             let p = inputs(i)
-                            try scoresSelect(p)
+                            try kern.scoresSelect(p, logits: logits.address, logitStride: st, lse: lse.address, idx: idx.address,
+                                                  idxStride: k, k: k, stream: stream)
                             try kern.sparse(p, idx: idx.address, idxStride: k, idxHeads: G, count: k, headMap: nil, out: out.address, stream: stream)
                         }
                     }
@@ -124,29 +119,17 @@ public enum DecodeBench {
                                     out: out.address, stream: stream)
                 }
                 // Kascade pooled: one selection over all heads' probabilities, shared by every KV head.
-                func selectPooled() throws {
-                    try kern.selectPooled(batch: B, length: N, logits: logits.address, logitStride: st, lse: lse.address,
-                                          pooled: nil, pooledStride: 0,
-                                          idx: pooledIdx.address, idxStride: k, k: k, stream: stream)
-                }
                 try record("layer0.pooled", bytes: kvRead + 2 * logitBytes + Double(B * N * 8)) { i in
                     try kern.dense(inputs(i), out: out.address, lse: lse.address, logits: logits.address, logitStride: st, stream: stream)
-                    try selectPooled()
+                    try kern.selectPooled(batch: B, length: N, logits: logits.address, logitStride: st, lse: lse.address,
+                                          pooled: nil, pooledStride: 0, idx: pooledIdx.address, idxStride: k, k: k, stream: stream)
                 }
                 try record("anchor.pooled", bytes: kvRead / 2 + 2 * logitBytes + Double(B * N * 8) + gathered) { i in
-                    let p = inputs(i)
-                    try kern.scores(p, logits: logits.address, logitStride: st, lse: lse.address, stream: stream)
-                    try selectPooled()
-                    if kern.gathersOverScores {
-                        try kern.sparseOverScores(p, idx: pooledIdx.address, idxStride: k, idxHeads: 1, count: k,
-                                                  logits: logits.address, logitStride: st, out: out.address, stream: stream)
-                    } else {
-                        try kern.sparse(p, idx: pooledIdx.address, idxStride: k, idxHeads: 1, count: k, headMap: zeros.address,
-                                        out: out.address, stream: stream)
-                    }
+                    try kern.anchor(inputs(i), logits: logits.address, logitStride: st, lse: lse.address, idx: pooledIdx.address,
+                                    idxStride: k, k: k, pooled: true, out: out.address, stream: stream)
                 }
                 try record("reuse.pooled", bytes: gathered) { i in
-                    try kern.sparse(inputs(i), idx: pooledIdx.address, idxStride: k, idxHeads: 1, count: k, headMap: zeros.address,
+                    try kern.sparse(inputs(i), idx: pooledIdx.address, idxStride: k, idxHeads: 1, count: k, headMap: nil,
                                     out: out.address, stream: stream)
                 }
                 // StreamingLLM at the same budget: 4 sinks and the most recent keys.
@@ -155,7 +138,7 @@ public enum DecodeBench {
                 try streamIdx.upload(Array((0..<B).map { _ in rowList }.joined()))
                 try record("streaming", bytes: 2 * Double(B * G * rowList.count * d * 2)) { i in
                     try kern.sparse(inputs(i), idx: streamIdx.address, idxStride: rowList.count, idxHeads: 1, count: rowList.count,
-                                    headMap: zeros.address, out: out.address, stream: stream)
+                                    headMap: nil, out: out.address, stream: stream)
                 }
                 let ms = { (n: String) in timings[n]!.medianMs }
                 let model = (ms("layer0") + 4 * ms("anchor") + 27 * ms("reuse")) / 32

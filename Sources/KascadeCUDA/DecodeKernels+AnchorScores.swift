@@ -3,20 +3,28 @@
 
 extension DecodeKernels {
     /// Kascade's anchor layer in decode: the scaled scores into `logits [B, G, logitStride, H/G]`,
-    /// their log-sum-exp into `lse [B, H]`, the top `k` positions per (sequence, KV head) into
-    /// `idx [B, G, idxStride]` and the attention over them into `out [B, H, d]` fp32:
-    /// ``scoresSelect(_:logits:logitStride:lse:idx:idxStride:k:stream:)``, then
-    /// ``sparseOverScores(_:idx:idxStride:idxHeads:count:logits:logitStride:out:stream:)`` (values only)
-    /// where it is built, else a K and V gather. (Computing the output in the selection's own block
-    /// measured slower: bench/results/anchor-lse/3.)
+    /// their log-sum-exp into `lse [B, H]`, the top `k` positions into `idx` and the attention over
+    /// them into `out [B, H, d]` fp32. Head-aware: a row per (sequence, KV head), `idx [B, G, idxStride]`,
+    /// through ``scoresSelect(_:logits:logitStride:lse:idx:idxStride:k:stream:)``; `pooled`: one row
+    /// per sequence over every head's probabilities, `idx [B, idxStride]` (``selectPooled``). The
+    /// output gathers values only where ``sparseOverScores(_:idx:idxStride:idxHeads:count:logits:logitStride:out:stream:)``
+    /// is built, else keys and values. (Computing it in the selection's own block measured slower:
+    /// bench/results/anchor-lse/3.)
     public func anchor(_ p: DecodeInputs, logits: UInt64, logitStride: Int, lse: UInt64, idx: UInt64, idxStride: Int,
-                       k: Int, out: UInt64, stream: CUDAStream) throws(CUDAError) {
-        try scoresSelect(p, logits: logits, logitStride: logitStride, lse: lse, idx: idx, idxStride: idxStride, k: k, stream: stream)
+                       k: Int, pooled: Bool = false, out: UInt64, stream: CUDAStream) throws(CUDAError) {
+        if pooled {
+            try scores(p, logits: logits, logitStride: logitStride, lse: lse, stream: stream)
+            try selectPooled(batch: p.batch, length: p.length, logits: logits, logitStride: logitStride, lse: lse,
+                             pooled: nil, pooledStride: 0, idx: idx, idxStride: idxStride, k: k, stream: stream)
+        } else {
+            try scoresSelect(p, logits: logits, logitStride: logitStride, lse: lse, idx: idx, idxStride: idxStride, k: k, stream: stream)
+        }
+        let rows = pooled ? 1 : kvHeads
         if gathersOverScores {
-            try sparseOverScores(p, idx: idx, idxStride: idxStride, idxHeads: kvHeads, count: k, logits: logits,
+            try sparseOverScores(p, idx: idx, idxStride: idxStride, idxHeads: rows, count: k, logits: logits,
                                  logitStride: logitStride, out: out, stream: stream)
         } else {
-            try sparse(p, idx: idx, idxStride: idxStride, idxHeads: kvHeads, count: k, headMap: nil, out: out, stream: stream)
+            try sparse(p, idx: idx, idxStride: idxStride, idxHeads: rows, count: k, headMap: nil, out: out, stream: stream)
         }
     }
 

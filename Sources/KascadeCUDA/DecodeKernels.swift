@@ -351,7 +351,8 @@ public final class DecodeKernels {
     }
 
     /// Attention of each query head over `count` positions of its KV head's index row:
-    /// row `headMap[g]` of `idx [B, Ga, idxStride]` (identity map when nil). `out [B, H, d]` fp32.
+    /// row `headMap[g]` of `idx [B, idxHeads, idxStride]` (identity map when nil; row 0 for every head
+    /// when `idxHeads == 1`). `out [B, H, d]` fp32.
     public func sparse(_ p: DecodeInputs, idx: UInt64, idxStride: Int, idxHeads: Int, count: Int, headMap: UInt64?,
                        out: UInt64, lse: UInt64? = nil, stream: CUDAStream) throws(CUDAError) {
         try validate(p)
@@ -363,7 +364,8 @@ public final class DecodeKernels {
                                       sharedBytes: gather.sharedBytes(values: true),
                                stream: stream,
                                [.pointer(p.q), .pointer(p.k), .pointer(p.v), bs, hs, .pointer(idx),
-                                .int64(Int64(idxHeads * idxStride)), .int64(Int64(idxStride)), headMap.map { .pointer($0) } ?? .null,
+                                .int64(Int64(idxHeads * idxStride)), .int64(idxHeads == 1 ? 0 : Int64(idxStride)),
+                                headMap.map { .pointer($0) } ?? .null,
                                 .int32(Int32(count)), .int32(Int32(chunk)), .float(1 / Float(headDim).squareRoot()),
                                 .pointer(ws.o), .pointer(ws.ml), .int32(Int32(splits))])
         try combineLaunch(batch: p.batch, splits: splits, ws: ws, withO: true, out: out, lse: lse, stream: stream)

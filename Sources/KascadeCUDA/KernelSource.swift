@@ -26,12 +26,13 @@ public enum KernelSource: String, CaseIterable, Sendable {
     case prefillReuseWgmma = "prefill_reuse_wgmma.cu"
 
     /// The device helpers (`kernels/common.cuh`: element type, conversions, fast exp2, m16n8k16
-    /// products, ldmatrix, cp.async) that the CUDA-core and `mma.sync` kernel files are compiled after.
+    /// products, ldmatrix, cp.async, the histogram add) that the CUDA-core and `mma.sync` kernel files
+    /// and the decode selection are compiled after.
     public static var commonHelpers: String { gridDependency + String(decoding: PackageResources.common_cuh, as: UTF8.self) }
 
     /// `kernels/grid_dependency.cuh`: `grid_dependency_sync()`, which every decode kernel calls first
-    /// (``overlapsLaunches``); part of ``commonHelpers`` and composed before the selection module.
-    public static var gridDependency: String { String(decoding: PackageResources.grid_dependency_cuh, as: UTF8.self) + "\n" }
+    /// (``overlapsLaunches``); part of ``commonHelpers``.
+    static var gridDependency: String { String(decoding: PackageResources.grid_dependency_cuh, as: UTF8.self) + "\n" }
 
     /// Whether every kernel of the source begins with `grid_dependency_sync()`, so that its module may
     /// overlap launches (``CUDAModule/overlapsLaunches``): the decode sources.
@@ -54,7 +55,7 @@ public enum KernelSource: String, CaseIterable, Sendable {
             return helpers + String(decoding: PackageResources.decode_attention_mma_cu, as: UTF8.self)
                 + String(decoding: PackageResources.decode_attention_entries_cu, as: UTF8.self)
         case .decodeTopK:
-            return KernelSource.gridDependency + String(decoding: PackageResources.decode_topk_cu, as: UTF8.self)
+            return helpers + String(decoding: PackageResources.decode_topk_cu, as: UTF8.self)
                 + String(decoding: PackageResources.decode_pool_select_cu, as: UTF8.self)
         case .prefillAttention: return helpers + String(decoding: PackageResources.prefill_attention_cu, as: UTF8.self)
         case .prefillWgmma: return String(decoding: PackageResources.prefill_wgmma_cu, as: UTF8.self)

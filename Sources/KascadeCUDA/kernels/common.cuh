@@ -1,7 +1,8 @@
 // Device helpers shared by the kernel files that KernelSource prefixes with this one (decode
-// attention on CUDA and tensor cores, the Quest/Twilight/vAttention decode kernels, the mma.sync
-// prefill and the mma.sync prefill anchor): the element type, conversions, fast exp2, the
-// m16n8k16 tensor-core product with its ldmatrix loads, cp.async copies and L2 line prefetches.
+// attention on CUDA and tensor cores, the anchor selection, the Quest/Twilight/vAttention decode
+// kernels, the mma.sync prefill and the mma.sync prefill anchor): the element type, conversions,
+// fast exp2, the m16n8k16 tensor-core product with its ldmatrix loads, cp.async copies, L2 line
+// prefetches and the radix selections' histogram add.
 // Definition read here: KV_BF16 (1: bf16, 0 or absent: fp16).
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
@@ -86,4 +87,11 @@ template <int N> __device__ __forceinline__ void cp_async_wait() {
 // Asks L2 for the 128-byte line holding `p`.
 __device__ __forceinline__ void l2_prefetch_line(const void* p) {
     asm volatile("prefetch.global.L2 [%0];\n" :: "l"(p));
+}
+
+/// Adds one to hist[bin] when `active`. A plain shared-memory atomic: aggregating a warp's equal bins
+/// first (__match_any_sync) measured slower on the H100, also where pooled probabilities crowd into
+/// few bins (bench/results/hist-mode).
+__device__ __forceinline__ void hist_add(int* hist, unsigned bin, bool active) {
+    if (active) atomicAdd(&hist[bin], 1);
 }

@@ -240,11 +240,6 @@ __device__ __forceinline__ unsigned rank_key(float x) {
     return (b & 0x80000000u) ? ~b : (b | 0x80000000u);
 }
 
-/// Adds one to hist[bin] when `active`: a plain shared-memory atomic (see decode_topk.cu's hist_add).
-__device__ __forceinline__ void hist_add(int* hist, unsigned bin, bool active) {
-    if (active) atomicAdd(&hist[bin], 1);
-}
-
 /// The bin holding the need-th largest among hist[0 ..< bins] (bins <= 2 * blockDim.x), with the
 /// count still needed inside it, into sel[0], sel[1].
 __device__ __forceinline__ void pick_bin(const int* hist, int bins, int need, int* sel, int* warpSums) {

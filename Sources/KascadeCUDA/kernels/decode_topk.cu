@@ -16,8 +16,6 @@
 
 #include <cuda_fp16.h>
 
-#define NEG_INF (-__int_as_float(0x7f800000))
-
 constexpr int THREADS = 1024;
 constexpr int BINS = 2048;
 
@@ -48,13 +46,6 @@ __device__ __forceinline__ int block_exclusive_scan(int x, int* warpSums, int& t
     total = warpSums[32];
     __syncthreads();
     return r;
-}
-
-/// Adds one to hist[bin] when `active`. A plain shared-memory atomic: aggregating a warp's equal
-/// bins first (__match_any_sync) measured slower on the H100, also where pooled probabilities crowd
-/// into few bins (bench/results/hist-mode).
-__device__ __forceinline__ void hist_add(int* hist, unsigned bin, bool active) {
-    if (active) atomicAdd(&hist[bin], 1);
 }
 
 /// Finds the bin holding the `need`-th largest (1-based) key, scanning bins from the top, with the
@@ -240,8 +231,9 @@ extern "C" __global__ void __launch_bounds__(THREADS, 2) decode_select(
 constexpr int MAX_SPLITS = 1024;              // splits the combine step accepts
 
 /// The (max, sum of exp) of one row's `splits` partial (max, sum of exp) pairs, merged by one warp
-/// (every lane gets it; the same bits wherever it is called): log-sum-exp = max + log(sum).
-__device__ __forceinline__ float2 merge_splits(const float2* __restrict__ ml, int splits) {
+/// (every lane gets it; the same bits wherever it is called): log-sum-exp = max + log(sum). With
+/// `wts`, each split's weight exp(max_s - max) is stored there too.
+__device__ __forceinline__ float2 merge_splits(const float2* __restrict__ ml, int splits, float* wts = nullptr) {
     const int lane = threadIdx.x & 31;
     float mx = NEG_INF;
     for (int s = lane; s < splits; s += 32) mx = fmaxf(mx, ml[s].x);
@@ -250,7 +242,9 @@ __device__ __forceinline__ float2 merge_splits(const float2* __restrict__ ml, in
     float l = 0.f;
     for (int s = lane; s < splits; s += 32) {
         const float2 p = ml[s];
-        l += (p.x == NEG_INF ? 0.f : __expf(p.x - mx)) * p.y;
+        const float w = p.x == NEG_INF ? 0.f : __expf(p.x - mx);
+        if (wts) wts[s] = w;
+        l += w * p.y;
     }
     #pragma unroll
     for (int o = 16; o > 0; o >>= 1) l += __shfl_xor_sync(0xffffffffu, l, o);
@@ -269,18 +263,17 @@ extern "C" __global__ void __launch_bounds__(COMBINE_THREADS) decode_combine(
 {
     grid_dependency_sync();
     __shared__ float wts[MAX_SPLITS];
+    __shared__ float2 merged;
     __shared__ float4 part[COMBINE_THREADS];
     const int h = blockIdx.x, b = blockIdx.y, H = gridDim.x;
     const int tid = threadIdx.x;
     const long long row = (long long)b * H + h;
-    const float2* ml = partML + row * splits;
-    const float2 merged = merge_splits(ml, splits);               // every warp alike
-    const float mx = merged.x, total = merged.y;
-    for (int s = tid; s < splits; s += COMBINE_THREADS) {
-        const float2 p = ml[s];
-        wts[s] = p.x == NEG_INF ? 0.f : __expf(p.x - mx);
+    if (tid < 32) {                           // the first warp merges the splits and stores their weights
+        const float2 m = merge_splits(partML + row * splits, splits, wts);
+        if (tid == 0) merged = m;
     }
-    __syncthreads();                          // wts visible
+    __syncthreads();                          // wts and merged visible
+    const float mx = merged.x, total = merged.y;
     if (tid == 0 && lse) lse[row] = mx + logf(total);
     if (partO && out) {
         const int quads = headDim / 4;

@@ -310,11 +310,6 @@ __device__ __forceinline__ int block_exclusive_scan(int x, int* warpSums, int& t
     return res;
 }
 
-/// Adds one to hist[bin] when `active`: a plain shared-memory atomic (see decode_topk.cu's hist_add).
-__device__ __forceinline__ void hist_add(int* hist, unsigned bin, bool active) {
-    if (active) atomicAdd(&hist[bin], 1);
-}
-
 /// The bin holding the `need`-th largest (1-based) of hist[0 ..< bins] (bins <= 2 * SEL_THREADS),
 /// scanning from the top: sel = (bin, rank still needed inside it).
 __device__ __forceinline__ void pick_bin(const int* hist, int bins, int need, int* sel, int* warpSums) {
