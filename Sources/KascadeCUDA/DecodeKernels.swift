@@ -195,7 +195,7 @@ public final class DecodeKernels {
     /// half of it plus the 1 KiB each block reserves, less that reserve.
     static func fusedLayout(length: Int, blocks: Int, resident: Int = 1, maxShared: Int) -> (slice: Int, sharedBytes: Int)? {
         let slice = ((length + blocks - 1) / blocks + 3) / 4 * 4
-        let bytes = slice * 4 + (blocks > 1 ? 2 : 1) * 2048 * 4 + 64 * 4
+        let bytes = slice * 4 + (blocks > 1 ? 2 : 1) * 2048 * 4 + 128 * 4
         let limit = resident == 1 ? maxShared : (maxShared + 1024) / resident - 1024
         return bytes <= limit ? (slice, bytes) : nil
     }

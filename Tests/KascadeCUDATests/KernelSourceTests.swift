@@ -22,7 +22,7 @@ struct KernelSourceTests {
           arguments: KernelSource.allCases)
     func helpersDefinedOnce(source: KernelSource) {
         let names = Self.helperNames()
-        #expect(names.count == 13, "common.cuh helpers: \(names)")
+        #expect(names.count == 15, "common.cuh helpers: \(names)")
         let text = source.text
         let usesHelpers = text.hasPrefix(KernelSource.commonHelpers)
         for name in names {

@@ -1,8 +1,8 @@
 // Device helpers shared by the kernel files that KernelSource prefixes with this one (decode
 // attention on CUDA and tensor cores, the anchor selection, the Quest/Twilight/vAttention decode
 // kernels, the mma.sync prefill and the mma.sync prefill anchor): the element type, conversions,
-// fast exp2, the m16n8k16 tensor-core product with its ldmatrix loads, cp.async copies, L2 line
-// prefetches and the radix selections' histogram add.
+// fast exp2 and exp, the m16n8k16 tensor-core product with its ldmatrix loads, cp.async copies,
+// gather positions, L2 line prefetches and the radix selections' histogram add.
 // Definition read here: KV_BF16 (1: bf16, 0 or absent: fp16).
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
@@ -48,6 +48,15 @@ __device__ __forceinline__ float fast_exp2(float x) {
     return y;
 }
 
+/// exp(x) as __expf computes it (ex2.approx of x times log2 e rounded to float), except that results
+/// below 2^-126 flush to zero: two instructions where __expf spends seven keeping subnormal results.
+/// Bit for bit __expf's value wherever that is at least 2^-126.
+__device__ __forceinline__ float exp_ftz(float x) {
+    float y;
+    asm("mul.ftz.f32 %0, %1, 0f3FB8AA3B;" : "=f"(y) : "f"(x));
+    return fast_exp2(y);
+}
+
 __device__ __forceinline__ void mma16816(float* c, const unsigned* a, unsigned b0, unsigned b1) {
 #if KV_BF16
     asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
@@ -82,6 +91,15 @@ __device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commi
 
 template <int N> __device__ __forceinline__ void cp_async_wait() {
     asm volatile("cp.async.wait_group %0;\n" :: "n"(N));
+}
+
+/// Position i of a gather's index row (i clamped into [0, last]; the row holds last + 1 >= 1 entries),
+/// read as an ordered asm statement: a thread's reads issued in a row stay ahead of the copies that
+/// use them, so their latencies overlap instead of each read waiting next to its use.
+__device__ __forceinline__ int load_position(const int* row, int i, int last) {
+    int v;
+    asm volatile("ld.global.nc.s32 %0, [%1];" : "=r"(v) : "l"(row + max(0, min(i, last))));
+    return v;
 }
 
 // Asks L2 for the 128-byte line holding `p`.

@@ -79,10 +79,10 @@ __device__ __forceinline__ void pool_select(const float* __restrict__ logits, lo
     float* sp = reinterpret_cast<float*>(smem);                        // [slice] this block's pooled probabilities
     int* hA = reinterpret_cast<int*>(smem + (size_t)slice * 4);        // [BINS] histogram (passes 1 and 3)
     int* hB = hA + BINS;                                               // [BINS] histogram of pass 2 (clusters)
-    int* warpSums = hA + (C > 1 ? 2 : 1) * BINS;                       // [33], then 64 ints in all:
-    int* sel = warpSums + 34;                                          // [2]
-    int* cnt = warpSums + 36;                                          // [2] keys above / equal to the threshold here
-    float* lsesS = reinterpret_cast<float*>(warpSums + 40);            // [GROUP <= 16] the group's log-sum-exp
+    int* warpSums = hA + (C > 1 ? 2 : 1) * BINS;                       // [2][32] scan buffers, then 128 ints in all:
+    int* sel = warpSums + 64;                                          // [3] bin, need left, keys in it
+    int* cnt = warpSums + 68;                                          // [2] keys above / equal to the threshold here
+    float* lsesS = reinterpret_cast<float*>(warpSums + 72);            // [GROUP <= 16] the group's log-sum-exp
     const int rank = C > 1 ? (int)cluster_rank() : 0;
     const int g = blockIdx.x / C, b = blockIdx.y, G = gridDim.x / C, H = G * GROUP;
     const int tid = threadIdx.x;
@@ -153,8 +153,8 @@ __device__ __forceinline__ void pool_select(const float* __restrict__ logits, lo
                 const int key = s0 + q * THREADS * 4 + wbase + (c * 32 + lane) / F;
                 // Heads added in order, as pool_quad does, so every path gives bit-identical sums:
                 // lane sub continues the sum of lane sub - 1.
-                const float x0 = __expf(raw[e].x - myL[0]), x1 = __expf(raw[e].y - myL[1]);
-                const float x2 = __expf(raw[e].z - myL[2]), x3 = __expf(raw[e].w - myL[3]);
+                const float x0 = exp_ftz(raw[e].x - myL[0]), x1 = exp_ftz(raw[e].y - myL[1]);
+                const float x2 = exp_ftz(raw[e].z - myL[2]), x3 = exp_ftz(raw[e].w - myL[3]);
                 float pv = 0.f;
                 #pragma unroll
                 for (int t = 0; t < F; ++t) {
@@ -199,7 +199,7 @@ __device__ __forceinline__ void pool_select(const float* __restrict__ logits, lo
         return;
     }
     const int hi1 = BINS - 1 - 2 * tid;                                // this thread's bin pair in passes 1 and 2
-    int gt = 0;                                                        // keys of this block above the threshold in its bins
+    int gt = 0, eq = 0;                                                // this block's keys above / equal to the threshold in its bins
     row_sync<C>();
     int lh = hA[hi1], ll = hA[hi1 - 1];
     int2 tot = cluster_pair<C>(hA, hi1 - 1);
@@ -207,42 +207,51 @@ __device__ __forceinline__ void pool_select(const float* __restrict__ logits, lo
     const int s1 = sel[0];
     unsigned prefix = (unsigned)s1 << 21;
     int need = sel[1];
-    gt += (hi1 > s1 ? lh : 0) + (hi1 - 1 > s1 ? ll : 0);
+    unsigned thr;
+    int takeEq;                                                        // keys equal to the threshold to keep, lowest first
+    bool whole = whole_bin(prefix, sel, thr, takeEq);
+    gt += (hi1 > s1 || (whole && hi1 == s1) ? lh : 0) + (hi1 - 1 > s1 || (whole && hi1 - 1 == s1) ? ll : 0);
 
-    // Pass 2: bits 20..10 among keys with the chosen top bits. A cluster uses hB: the other blocks
-    // may still be reading hA.
-    int* h2 = C > 1 ? hB : hA;
-    if (C == 1) {
-        for (int i = tid; i < BINS; i += THREADS) hA[i] = 0;
-        __syncthreads();
+    if (!whole) {
+        // Pass 2: bits 20..10 among keys with the chosen top bits. A cluster uses hB: the other blocks
+        // may still be reading hA.
+        int* h2 = C > 1 ? hB : hA;
+        if (C == 1) {
+            for (int i = tid; i < BINS; i += THREADS) hA[i] = 0;
+            __syncthreads();
+        }
+        hist_range(sp, 0, len, h2, prefix, 21, 10, 2047u);
+        row_sync<C>();
+        lh = h2[hi1]; ll = h2[hi1 - 1];
+        tot = cluster_pair<C>(h2, hi1 - 1);
+        pick_counts(tot.y, tot.x, hi1, need, sel, warpSums);
+        const int s2 = sel[0];
+        prefix |= (unsigned)s2 << 10;
+        need = sel[1];
+        whole = whole_bin(prefix, sel, thr, takeEq);
+        gt += (hi1 > s2 || (whole && hi1 == s2) ? lh : 0) + (hi1 - 1 > s2 || (whole && hi1 - 1 == s2) ? ll : 0);
     }
-    hist_range(sp, 0, len, h2, prefix, 21, 10, 2047u);
-    row_sync<C>();
-    lh = h2[hi1]; ll = h2[hi1 - 1];
-    tot = cluster_pair<C>(h2, hi1 - 1);
-    pick_counts(tot.y, tot.x, hi1, need, sel, warpSums);
-    const int s2 = sel[0];
-    prefix |= (unsigned)s2 << 10;
-    need = sel[1];
-    gt += (hi1 > s2 ? lh : 0) + (hi1 - 1 > s2 ? ll : 0);
 
-    // Pass 3: bits 9..0, into hA again (every block of the cluster has read it: they are past pass 2's barrier).
-    for (int i = tid; i < 1024; i += THREADS) hA[i] = 0;
-    __syncthreads();
-    hist_range(sp, 0, len, hA, prefix, 10, 0, 1023u);
-    row_sync<C>();
-    const int hi3 = 1023 - 2 * tid;
-    lh = hi3 >= 0 ? hA[hi3] : 0; ll = hi3 >= 1 ? hA[hi3 - 1] : 0;        // hi3 is odd: both or neither
-    tot = cluster_pair<C>(hA, hi3 - 1);
-    pick_counts(tot.y, tot.x, hi3, need, sel, warpSums);
-    const int s3 = sel[0];
-    const unsigned thr = prefix | (unsigned)s3;
-    const int takeEq = sel[1];                                         // keys equal to the threshold to keep, lowest first
+    if (!whole) {
+        // Pass 3: bits 9..0, into hA again (every block of the cluster has read it: they are past pass 2's barrier).
+        for (int i = tid; i < 1024; i += THREADS) hA[i] = 0;
+        __syncthreads();
+        hist_range(sp, 0, len, hA, prefix, 10, 0, 1023u);
+        row_sync<C>();
+        const int hi3 = 1023 - 2 * tid;
+        lh = hi3 >= 0 ? hA[hi3] : 0; ll = hi3 >= 1 ? hA[hi3 - 1] : 0;    // hi3 is odd: both or neither
+        tot = cluster_pair<C>(hA, hi3 - 1);
+        pick_counts(tot.y, tot.x, hi3, need, sel, warpSums);
+        const int s3 = sel[0];
+        thr = prefix | (unsigned)s3;
+        takeEq = sel[1];
+        gt += (hi3 > s3 ? lh : 0) + (hi3 - 1 > s3 ? ll : 0);
+        eq = (hi3 == s3 ? lh : 0) + (hi3 - 1 == s3 ? ll : 0);
+    }
     int gtBase = 0, eqBase = 0;
     if (C > 1) {
-        // Keys above / equal to the threshold in the blocks before this one.
-        gt += (hi3 > s3 ? lh : 0) + (hi3 - 1 > s3 ? ll : 0);
-        int eq = (hi3 == s3 ? lh : 0) + (hi3 - 1 == s3 ? ll : 0);
+        // Keys above / equal to the threshold in the blocks before this one (none equal is taken
+        // when the last bin picked is kept whole).
         #pragma unroll
         for (int o = 16; o > 0; o >>= 1) {
             gt += __shfl_xor_sync(0xffffffffu, gt, o);
@@ -260,11 +269,11 @@ __device__ __forceinline__ void pool_select(const float* __restrict__ logits, lo
 /// Top `k` of the pooled probabilities per (KV head, sequence) in one pass over the logits:
 /// grid (G * C, B), 1024 threads, clusters of C blocks along x, one cluster per row; block r of a
 /// row holds keys [r * slice, (r + 1) * slice) (slice % 4 == 0, C * slice >= n). Dynamic shared
-/// memory: slice * 4 + (C > 1 ? 2 : 1) * 2048 * 4 + 64 * 4 bytes. logits [B, G, logitRowStride, GROUP];
+/// memory: slice * 4 + (C > 1 ? 2 : 1) * 2048 * 4 + 128 * 4 bytes. logits [B, G, logitRowStride, GROUP];
 /// lse [B, H] read, or, with partML [B, H, splits] (the scores kernel's (max, sum of exp) per split),
 /// computed from it and written; pooled [B, G, pooledRowStride] written when not null; idx [B, G, idxRowStride]
 /// ascending. Row strides are multiples of 4. decode_pool_select[_xC] is built for one block per
-/// multiprocessor, decode_pool_select_r2[_xC] for two (32 registers; slices of up to 26816 keys on the H100).
+/// multiprocessor, decode_pool_select_r2[_xC] for two (32 registers; slices of up to 26752 keys on the H100).
 #define DECODE_POOL_SELECT_ARGS \
     const float* __restrict__ logits, long long logitRowStride, float* __restrict__ lse, \
     const float2* __restrict__ partML, int splits, \

@@ -7,7 +7,8 @@
 // Two paths give the same indices. Split: decode_pool computes it over the whole grid with the
 // histogram of its top 11 bits; decode_select (one block of 1024 threads per (KV head, sequence))
 // finishes a radix select on the float bits (pooled >= 0, so the bits order like the values):
-// digits of 11, 11 and 10 bits, then one compaction pass. Fused (decode_pool_select.cu, compiled
+// digits of 11, 11 and 10 bits (the later digits skipped once the bin picked is kept whole), then
+// one compaction pass. The exponentials flush results below 2^-126 to zero (exp_ftz). Fused (decode_pool_select.cu, compiled
 // after this file): decode_pool_select[_xC] keeps a row's pooled probabilities in the shared memory
 // of one block (or of a cluster of C blocks, each holding one slice, their histograms summed through
 // distributed shared memory) and runs the same passes there, reading the logits once. Every key above the threshold is kept, and of the keys
@@ -19,7 +20,9 @@
 constexpr int THREADS = 1024;
 constexpr int BINS = 2048;
 
-/// Exclusive prefix sum over the block; returns the block total through `total`.
+/// Exclusive prefix sum over the block with one barrier; the block total through `total`. Each warp
+/// leaves its sum in warpSums[warp] (32 ints) and then scans all 32 sums itself. A later call may
+/// reuse warpSums only past a barrier that follows this one (or with the other of two buffers).
 __device__ __forceinline__ int block_exclusive_scan(int x, int* warpSums, int& total) {
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     int inc = x;
@@ -30,33 +33,27 @@ __device__ __forceinline__ int block_exclusive_scan(int x, int* warpSums, int& t
     }
     if (lane == 31) warpSums[warp] = inc;
     __syncthreads();
-    if (warp == 0) {
-        int w = warpSums[lane];
-        int wi = w;
-        #pragma unroll
-        for (int o = 1; o < 32; o <<= 1) {
-            int y = __shfl_up_sync(0xffffffffu, wi, o);
-            if (lane >= o) wi += y;
-        }
-        warpSums[lane] = wi - w;            // exclusive over warps
-        if (lane == 31) warpSums[32] = wi;
+    const int w = lane < THREADS / 32 ? warpSums[lane] : 0;
+    int wi = w;
+    #pragma unroll
+    for (int o = 1; o < 32; o <<= 1) {
+        int y = __shfl_up_sync(0xffffffffu, wi, o);
+        if (lane >= o) wi += y;
     }
-    __syncthreads();
-    int r = warpSums[warp] + inc - x;
-    total = warpSums[32];
-    __syncthreads();
-    return r;
+    total = __shfl_sync(0xffffffffu, wi, 31);
+    return __shfl_sync(0xffffffffu, wi - w, warp) + inc - x;
 }
 
 /// Finds the bin holding the `need`-th largest (1-based) key, scanning bins from the top, with the
 /// whole block: thread t holds the counts of bins hiBin = bins - 1 - 2t (ch) and hiBin - 1 (cl),
-/// zero where negative (bins <= 2 * THREADS). Writes (bin, need remaining inside it) to sel.
+/// zero where negative (bins <= 2 * THREADS). Writes (bin, need remaining inside it, keys in it) to
+/// sel[0 ..< 3]. Two barriers; sel is read after it, and written again only past the next call's first.
 __device__ __forceinline__ void pick_counts(int ch, int cl, int hiBin, int need, int* sel, int* warpSums) {
     const int loBin = hiBin - 1;
     int total;
     const int above = block_exclusive_scan(ch + cl, warpSums, total);
-    if (hiBin >= 0 && above < need && need <= above + ch) { sel[0] = hiBin; sel[1] = need - above; }
-    else if (loBin >= 0 && above + ch < need && need <= above + ch + cl) { sel[0] = loBin; sel[1] = need - above - ch; }
+    if (hiBin >= 0 && above < need && need <= above + ch) { sel[0] = hiBin; sel[1] = need - above; sel[2] = ch; }
+    else if (loBin >= 0 && above + ch < need && need <= above + ch + cl) { sel[0] = loBin; sel[1] = need - above - ch; sel[2] = cl; }
     __syncthreads();
 }
 
@@ -76,7 +73,7 @@ __device__ __forceinline__ float4 pool_quad(const float* __restrict__ src, const
         const float4 f = s4[c];
         const float v[4] = {f.x, f.y, f.z, f.w};
         #pragma unroll
-        for (int j = 0; j < 4; ++j) pv[(4 * c + j) / GROUP] += __expf(v[j] - lses[(4 * c + j) % GROUP]);
+        for (int j = 0; j < 4; ++j) pv[(4 * c + j) / GROUP] += exp_ftz(v[j] - lses[(4 * c + j) % GROUP]);
     }
     return make_float4(pv[0], pv[1], pv[2], pv[3]);
 }
@@ -147,10 +144,22 @@ __device__ __forceinline__ void hist_range(const float* prow, int lo, int hi, in
     }
 }
 
+/// Whether the bin just picked (sel: bin, need left, keys in it) is kept whole; then the threshold
+/// that keeps every key at or above `prefix` (the digits so far, the picked bin's included, lower
+/// bits zero), thr = prefix - 1 with no equal keys taken, and the remaining digits need no pass.
+/// Uniform over the block (and over a cluster, whose counts are summed).
+__device__ __forceinline__ bool whole_bin(unsigned prefix, const int* sel, unsigned& thr, int& takeEq) {
+    if (sel[1] != sel[2] || prefix == 0u) return false;
+    thr = prefix - 1u;
+    takeEq = 0;
+    return true;
+}
+
 /// Writes the positions (pos0 + i) of the keys i in [lo, hi) above `thr`, and of those equal to it
 /// the ones whose rank among the row's equal keys is below `takeEq`, in ascending order: a key's
 /// slot is (greater keys before it) + min(equal keys before it, takeEq), counting from gtBase /
-/// eqBase at lo. One scan per chunk of KPT consecutive keys per thread orders the output. lo % 4 == 0.
+/// eqBase at lo. One scan per chunk of KPT consecutive keys per thread orders the output; the scans
+/// alternate between the two 32-int buffers at warpSums. lo % 4 == 0.
 template <int KPT>
 __device__ __forceinline__ void compact_range(const float* prow, int lo, int hi, unsigned thr, int takeEq,
                                               int gtBase, int eqBase, int* irow, int pos0, int* warpSums) {
@@ -168,14 +177,17 @@ __device__ __forceinline__ void compact_range(const float* prow, int lo, int hi,
         #pragma unroll
         for (int e = 0; e < KPT; ++e) if (i0 + e < hi) { gt += u[e] > thr; eq += u[e] == thr; }
         int tot;
-        const int before = block_exclusive_scan((eq << 16) | gt, warpSums, tot);   // counts < 2^16 per chunk
+        int* sums = warpSums + (((c0 - lo) / (THREADS * KPT)) & 1) * 32;
+        const int before = block_exclusive_scan((eq << 16) | gt, sums, tot);   // counts < 2^16 per chunk
         int gtB = gtBase + (before & 0xffff), eqB = eqBase + (before >> 16);
         #pragma unroll
         for (int e = 0; e < KPT; ++e) {
-            if (i0 + e < hi) {
-                if (u[e] > thr) { irow[gtB + min(eqB, takeEq)] = pos0 + i0 + e; ++gtB; }
-                else if (u[e] == thr) { if (eqB < takeEq) irow[gtB + eqB] = pos0 + i0 + e; ++eqB; }
-            }
+            // One slot formula for both kinds (an equal key is taken only while eqB < takeEq); a
+            // predicated store instead of a branch per key.
+            const bool above = i0 + e < hi && u[e] > thr, equal = i0 + e < hi && u[e] == thr;
+            if (above || (equal && eqB < takeEq)) irow[gtB + min(eqB, takeEq)] = pos0 + i0 + e;
+            gtB += above;
+            eqB += equal;
         }
         gtBase += tot & 0xffff;
         eqBase += tot >> 16;
@@ -191,8 +203,8 @@ extern "C" __global__ void __launch_bounds__(THREADS, 2) decode_select(
 {
     grid_dependency_sync();
     __shared__ int h[BINS];
-    __shared__ int warpSums[33];
-    __shared__ int sel[2];
+    __shared__ int warpSums[64];
+    __shared__ int sel[3];
     const int g = blockIdx.x, b = blockIdx.y, G = gridDim.x;
     const int tid = threadIdx.x;
     const float* prow = pooled + ((long long)b * G + g) * pooledRowStride;
@@ -207,24 +219,28 @@ extern "C" __global__ void __launch_bounds__(THREADS, 2) decode_select(
     pick_bin(h, BINS, k, sel, warpSums);
     unsigned prefix = (unsigned)sel[0] << 21;
     int need = sel[1];
-
-    // Pass 2: bits 20..10 among keys with the chosen top bits.
-    for (int i = tid; i < BINS; i += THREADS) h[i] = 0;
-    __syncthreads();
-    hist_range(prow, 0, n, h, prefix, 21, 10, 2047u);
-    __syncthreads();
-    pick_bin(h, BINS, need, sel, warpSums);
-    prefix |= (unsigned)sel[0] << 10;
-    need = sel[1];
-
-    // Pass 3: bits 9..0.
-    for (int i = tid; i < 1024; i += THREADS) h[i] = 0;
-    __syncthreads();
-    hist_range(prow, 0, n, h, prefix, 10, 0, 1023u);
-    __syncthreads();
-    pick_bin(h, 1024, need, sel, warpSums);
-    const unsigned thr = prefix | (unsigned)sel[0];
-    const int takeEq = sel[1];               // keys equal to the threshold to keep, lowest first
+    unsigned thr;
+    int takeEq;                              // keys equal to the threshold to keep, lowest first
+    if (!whole_bin(prefix, sel, thr, takeEq)) {
+        // Pass 2: bits 20..10 among keys with the chosen top bits.
+        for (int i = tid; i < BINS; i += THREADS) h[i] = 0;
+        __syncthreads();
+        hist_range(prow, 0, n, h, prefix, 21, 10, 2047u);
+        __syncthreads();
+        pick_bin(h, BINS, need, sel, warpSums);
+        prefix |= (unsigned)sel[0] << 10;
+        need = sel[1];
+        if (!whole_bin(prefix, sel, thr, takeEq)) {
+            // Pass 3: bits 9..0.
+            for (int i = tid; i < 1024; i += THREADS) h[i] = 0;
+            __syncthreads();
+            hist_range(prow, 0, n, h, prefix, 10, 0, 1023u);
+            __syncthreads();
+            pick_bin(h, 1024, need, sel, warpSums);
+            thr = prefix | (unsigned)sel[0];
+            takeEq = sel[1];
+        }
+    }
     compact_range<8>(prow, 0, n, thr, takeEq, 0, 0, irow, 0, warpSums);   // few registers: 2 blocks per SM
 }
 
@@ -362,7 +378,7 @@ extern "C" __global__ void __launch_bounds__(POOL_THREADS) decode_pool_all(
                 for (int hh = 0; hh < GROUP; ++hh) {
                     const float l = lse[(long long)b * H + g * GROUP + hh];
                     #pragma unroll
-                    for (int e = 0; e < 4; ++e) pv[e] += __expf(x[e * GROUP + hh] - l);
+                    for (int e = 0; e < 4; ++e) pv[e] += exp_ftz(x[e * GROUP + hh] - l);
                 }
             }
             *reinterpret_cast<float4*>(prow + i) = make_float4(pv[0], pv[1], pv[2], pv[3]);
