@@ -76,9 +76,20 @@ final class AttentionKernelSet {
     /// 8 and 64 on the H100 (bench/results/waves-sweep/); dense decode was not faster with them.
     var scoresWaves: Int { variant.mma ? 2 * variant.waves : variant.waves }
 
+    /// Tiles a split holds at least: 2 (the cp.async pipeline overlaps them), or 1 for the kernels
+    /// that read values when a split per tile of every row still fits one block per multiprocessor
+    /// (a few hundred gathered positions at batch 1), where each block's chain of dependent loads is
+    /// what takes the time. On the H100 one tile per split took the anchor at batch 1, 8k from 26.7-26.8
+    /// to 26.3 us and reuse from 10.0-10.2 to 9.4-9.6 us; where the splits outnumbered the
+    /// multiprocessors it was slower (reuse at batch 1, 32k 17.0 against 14.8 us;
+    /// bench/results/select-latency/5/).
+    static func minimumTilesPerSplit(values: Bool, rows: Int, count: Int, tile: Int, multiprocessors: Int) -> Int {
+        values && rows * ((count + tile - 1) / tile) <= multiprocessors ? 1 : 2
+    }
+
     /// Split count and keys per split for `count` keys in each of `rows` (sequence, KV head) rows:
     /// about `waves` (default: the variant's) times the blocks resident at once (at most 2 for very
-    /// few rows), at least two tiles per split.
+    /// few rows), at least `minimumTilesPerSplit` tiles per split.
     func plan(_ fn: KernelFunction, values: Bool, rows: Int, count: Int, waves aimed: Int? = nil) throws(CUDAError) -> (splits: Int, chunk: Int) {
         let t = variant.tile
         let slots = try residentBlocks(fn, sharedBytes: sharedBytes(values: values))
@@ -103,7 +114,9 @@ final class AttentionKernelSet {
             }
             want = best.splits
         }
-        let maxSplits = max(1, (count + 2 * t - 1) / (2 * t))
+        let least = AttentionKernelSet.minimumTilesPerSplit(values: values, rows: r, count: count, tile: t,
+                                                            multiprocessors: device.multiprocessors)
+        let maxSplits = max(1, (count + least * t - 1) / (least * t))
         var splits = min(max(want, 1), maxSplits, AttentionKernelSet.maxSplits)
         let per = (count + splits - 1) / splits
         let chunk = max(t, (per + t - 1) / t * t)

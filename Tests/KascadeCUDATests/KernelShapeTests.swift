@@ -19,3 +19,16 @@ struct KernelShapeTests {
         }
     }
 }
+
+@Suite("Split planning without a GPU")
+struct SplitPlanTests {
+    /// (values, rows, count, tiles per split at least) on 132 multiprocessors with 64-key tiles.
+    @Test("one tile per split only for value-reading kernels whose one-tile splits fit one wave",
+          arguments: [(true, 8, 820, 1), (true, 8, 1024, 1), (true, 8, 1025, 2), (true, 8, 3277, 2), (true, 64, 820, 2),
+                      (true, 8, 8192, 2), (false, 8, 820, 2), (true, 1, 64, 1)])
+    func tilesPerSplit(_ item: (Bool, Int, Int, Int)) {
+        let (values, rows, count, want) = item
+        #expect(AttentionKernelSet.minimumTilesPerSplit(values: values, rows: rows, count: count, tile: 64,
+                                                        multiprocessors: 132) == want)
+    }
+}
