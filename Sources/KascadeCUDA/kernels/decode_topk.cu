@@ -8,11 +8,12 @@
 // histogram of its top 11 bits; decode_select (one block of 1024 threads per (KV head, sequence))
 // finishes a radix select on the float bits (pooled >= 0, so the bits order like the values):
 // digits of 11, 11 and 10 bits (the later digits skipped once the bin picked is kept whole), then
-// one compaction pass. The exponentials flush results below 2^-126 to zero (exp_ftz). Fused (decode_pool_select.cu, compiled
-// after this file): decode_pool_select[_xC] keeps a row's pooled probabilities in the shared memory
-// of one block (or of a cluster of C blocks, each holding one slice, their histograms summed through
-// distributed shared memory) and runs the same passes there, reading the logits once. Every key above the threshold is kept, and of the keys
-// equal to it the lowest positions first. Indices are written in ascending position order:
+// one compaction pass. The exponentials flush results below 2^-126 to zero (exp_ftz). Fused
+// (decode_pool_select.cu, compiled after this file): decode_pool_select[_xC] keeps a row's pooled
+// probabilities in the shared memory of one block (or of a cluster of C blocks, each holding one
+// slice, their histograms summed through distributed shared memory) and runs the same passes there,
+// reading the logits once. Every key above the threshold is kept, and of the keys equal to it the
+// lowest positions first. Indices are written in ascending position order:
 // idx [B, G, idxRowStride].
 
 #include <cuda_fp16.h>
@@ -221,7 +222,8 @@ extern "C" __global__ void __launch_bounds__(THREADS, 2) decode_select(
     int need = sel[1];
     unsigned thr;
     int takeEq;                              // keys equal to the threshold to keep, lowest first
-    if (!whole_bin(prefix, sel, thr, takeEq)) {
+    bool whole = whole_bin(prefix, sel, thr, takeEq);
+    if (!whole) {
         // Pass 2: bits 20..10 among keys with the chosen top bits.
         for (int i = tid; i < BINS; i += THREADS) h[i] = 0;
         __syncthreads();
@@ -230,16 +232,17 @@ extern "C" __global__ void __launch_bounds__(THREADS, 2) decode_select(
         pick_bin(h, BINS, need, sel, warpSums);
         prefix |= (unsigned)sel[0] << 10;
         need = sel[1];
-        if (!whole_bin(prefix, sel, thr, takeEq)) {
-            // Pass 3: bits 9..0.
-            for (int i = tid; i < 1024; i += THREADS) h[i] = 0;
-            __syncthreads();
-            hist_range(prow, 0, n, h, prefix, 10, 0, 1023u);
-            __syncthreads();
-            pick_bin(h, 1024, need, sel, warpSums);
-            thr = prefix | (unsigned)sel[0];
-            takeEq = sel[1];
-        }
+        whole = whole_bin(prefix, sel, thr, takeEq);
+    }
+    if (!whole) {
+        // Pass 3: bits 9..0.
+        for (int i = tid; i < 1024; i += THREADS) h[i] = 0;
+        __syncthreads();
+        hist_range(prow, 0, n, h, prefix, 10, 0, 1023u);
+        __syncthreads();
+        pick_bin(h, 1024, need, sel, warpSums);
+        thr = prefix | (unsigned)sel[0];
+        takeEq = sel[1];
     }
     compact_range<8>(prow, 0, n, thr, takeEq, 0, 0, irow, 0, warpSums);   // few registers: 2 blocks per SM
 }
